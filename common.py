@@ -1,0 +1,1043 @@
+"""Shared code for the five numbered scripts, in the order a video travels through the pipeline:
+
+    1. video I/O                      read frames, write videos atomically
+    2. demo data                      a synthetic talking-face dataset with temporal deepfakes
+    3. face detection and tracking    Haar or YuNet, one smoothed face track per video, crops
+    4. datasets and clips             index.csv / clips.csv, leakage-free splits, the clip loader
+    5. models                         frame CNN, CNN-LSTM (and the frame-level baseline), C3D
+    6. training loop                  one loop for every model, used by 03 and 04
+    7. metrics                        clip- and video-level scores, computed with scikit-learn
+    8. plots                          ROC curves and training curves for the report
+
+Nothing here is a script: run 01_extract_faces.py ... 05_evaluate.py (see README.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import random
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn as nn
+from tqdm import tqdm
+
+# --------------------------------------------------------------------------------------------
+# 1. Video I/O
+# --------------------------------------------------------------------------------------------
+# OpenCV decodes and encodes video; we only add two things it does not do for us: a clear
+# error when a file is not a readable video, and atomic writes, so that an interrupted run
+# never leaves a half-written file that a later stage would trust.
+
+VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".webm", ".m4v", ".wmv", ".flv"}
+
+
+class VideoError(Exception):
+    """A file that cannot be decoded as a video."""
+
+
+def open_video(path: Path) -> tuple[cv2.VideoCapture, float]:
+    """Open a video for reading; return the capture and its frame rate (25 when unknown)."""
+    if not Path(path).is_file() or Path(path).stat().st_size == 0:
+        raise VideoError("empty or missing file")
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise VideoError("OpenCV cannot open it as a video")
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    # Some containers report 0 or absurd rates; 25 fps is the common talking-head rate.
+    return cap, (fps if 1 <= fps <= 240 else 25.0)
+
+
+def iter_frames(path: Path):
+    """Yield the frames of a video one by one (BGR uint8, as OpenCV decodes them)."""
+    cap, _ = open_video(path)
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            yield frame
+    finally:
+        cap.release()
+
+
+def atomic_path(path: Path) -> Path:
+    """A temporary name beside `path`, with the same suffix (OpenCV picks the codec from it)."""
+    path = Path(path)
+    return path.with_name(f".{path.stem}.partial{path.suffix}")
+
+
+def write_video(path: Path, frames_bgr: list[np.ndarray], fps: float) -> None:
+    """Write BGR frames as an mp4 (MPEG-4 part 2, readable by every OpenCV build)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = atomic_path(path)
+    h, w = frames_bgr[0].shape[:2]
+    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    if not writer.isOpened():
+        raise VideoError(f"OpenCV cannot write {path} (no mp4v encoder in this build?)")
+    for frame in frames_bgr:
+        writer.write(frame)
+    writer.release()
+    os.replace(tmp, path)
+
+
+def save_atomic(path: Path, save_fn) -> None:
+    """Call save_fn(tmp_path), then rename tmp_path to path: readers see the old file or the new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = atomic_path(path)
+    try:
+        save_fn(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_csv(path: Path, rows: list[dict], fieldnames: list[str]) -> None:
+    """Write a list of dicts as CSV, atomically."""
+
+    def save(tmp):
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+
+    save_atomic(path, save)
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def read_json(path: Path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def write_json(path: Path, obj) -> None:
+    save_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Demo data: synthetic talking faces, real and fake
+# --------------------------------------------------------------------------------------------
+# A procedural face is drawn from a handful of numbers per frame (its *state*): how open the
+# mouth is, how far the jaw drops, how open the eyes are, where the inner face sits against the
+# head (small yaw/pitch), the light and sharpness on the face, and the head's position and roll.
+#
+# A REAL video is a set of smooth, physically plausible tracks of those numbers: the mouth opens
+# in syllable bursts of 3-6 Hz with pauses, the jaw follows the lips, the eyes blink now and then,
+# the head sways, the light on the face drifts slowly.
+#
+# A FAKE video starts from its identity's real tracks and re-times ONE of them: its values are
+# kept but played in the wrong order. That is the design rule of this demo: every frame of a fake
+# is a frame a real video could show (each value comes from a real track), and even the frames of
+# a fake clip taken as an unordered set look like those of a real clip. Only the order in time
+# betrays the fake, so a model that looks at frames one by one cannot tell them apart, and a
+# temporal model can. Each manipulation mimics what a family of real deepfakes gets wrong:
+#
+#   LipSync    lip-sync / reenactment models drive the mouth at their own pace: the mouth holds
+#              still for a few frames, then jumps, out of step with the rest of the face.
+#   FaceSwap   frame-by-frame face swapping blends each frame's face independently: the colour
+#              and sharpness of the face region flicker from frame to frame.
+#   Alignment  per-frame face alignment before swapping: the inner face (eyes, nose, mouth)
+#              jitters against the head outline instead of moving smoothly with it.
+#   Blink      generated eyes do not blink like people: eye closures come scattered and
+#              irregular instead of as one smooth close-and-open.
+
+DEMO_METHODS = ("LipSync", "FaceSwap", "Alignment", "Blink")
+
+# BGR skin tones and hair colours; each identity draws one of each. The tones stop at medium
+# brown because OpenCV's Haar cascade (trained in 2001 on mostly light-skinned faces) misses darker
+# faces far more often: on these drawn faces it found 52% of frames for the darkest tone we tried,
+# (60, 80, 120), against 100% for the lightest, while YuNet found 89% and 100%. On real data,
+# compare face_rate across groups in index.csv before trusting a detector.
+SKIN_TONES = [(190, 205, 235), (165, 188, 226), (140, 170, 215), (120, 150, 200), (105, 135, 185)]
+HAIR_COLOURS = [(20, 20, 25), (30, 45, 70), (40, 70, 120), (60, 90, 140), (90, 90, 100)]
+
+
+def smooth_wave(rng: np.random.Generator, n: int, fps: float, lo_hz: float, hi_hz: float) -> np.ndarray:
+    """A smooth random signal in [-1, 1]: a sum of three sinusoids with random rates and phases."""
+    t = np.arange(n) / fps
+    wave = sum(np.sin(2 * np.pi * rng.uniform(lo_hz, hi_hz) * t + rng.uniform(0, 2 * np.pi)) for _ in range(3))
+    return wave / np.abs(wave).max()
+
+
+def speech_track(rng: np.random.Generator, n: int, fps: float) -> np.ndarray:
+    """Mouth opening in [0, 1]: bursts of syllables at 3-6 Hz, separated by short pauses."""
+    mouth = np.zeros(n)
+    t = int(rng.integers(0, int(0.3 * fps)))  # a video may start mid-pause
+    while t < n:
+        burst = int(rng.uniform(0.6, 1.8) * fps)  # one phrase
+        rate = rng.uniform(3.0, 6.0)  # syllables per second
+        phase = 0.0
+        for k in range(t, min(n, t + burst)):
+            phase += 2 * np.pi * rate * rng.uniform(0.85, 1.15) / fps  # uneven syllable lengths
+            mouth[k] = max(0.0, np.sin(phase)) * rng.uniform(0.7, 1.0)
+        t += burst + int(rng.uniform(0.15, 0.6) * fps)  # pause between phrases
+    # Lips are soft tissue: a short moving average removes the sawtooth edges of the sine bursts.
+    return np.convolve(mouth, np.ones(2) / 2, mode="same")
+
+
+def blink_track(rng: np.random.Generator, n: int, fps: float) -> np.ndarray:
+    """Eye opening in [0, 1]: lids that narrow and widen, and a blink (close in ~2 frames, reopen in
+    ~3) every 0.6-2 s."""
+    # Between blinks the lids still move: people narrow and widen their eyes as they speak.
+    eye = 0.62 + 0.33 * smooth_wave(rng, n, fps, 0.5, 1.2)
+    profile = np.array([0.6, 0.15, 0.0, 0.2, 0.5, 0.8])  # one blink, frame by frame
+    t = int(rng.uniform(0.1, 1.0) * fps)
+    while t < n:
+        for k, v in enumerate(profile):
+            if t + k < n:
+                eye[t + k] = v
+        t += int(rng.uniform(0.6, 2.0) * fps)
+    return eye
+
+
+def real_tracks(rng: np.random.Generator, n: int, fps: float) -> dict[str, np.ndarray]:
+    """The per-frame state of one real talking-face video, as smooth physical tracks."""
+    mouth = speech_track(rng, n, fps)
+    # The jaw follows the lips with a lag of about a frame (it is heavier).
+    jaw = np.zeros(n)
+    for k in range(1, n):
+        jaw[k] = 0.5 * jaw[k - 1] + 0.5 * mouth[k]
+    return {
+        "mouth": mouth,
+        "jaw": jaw,
+        "eye": blink_track(rng, n, fps),
+        # Light on the face and its sharpness (focus, motion blur) drift as the speaker moves.
+        "tone": 1.0 + 0.15 * smooth_wave(rng, n, fps, 0.3, 0.8),
+        "blur": 0.6 + 0.6 * smooth_wave(rng, n, fps, 0.3, 0.8),
+        # Small head turns move the inner face against the head outline.
+        "inner_x": 0.06 * smooth_wave(rng, n, fps, 0.3, 0.8),
+        "inner_y": 0.03 * smooth_wave(rng, n, fps, 0.3, 0.8),
+        # The head sways slowly in the frame.
+        "head_x": 0.05 * smooth_wave(rng, n, fps, 0.1, 0.5),
+        "head_y": 0.03 * smooth_wave(rng, n, fps, 0.1, 0.5),
+        "roll": 5.0 * smooth_wave(rng, n, fps, 0.1, 0.5),
+    }
+
+
+def local_shuffle(rng: np.random.Generator, n: int, window: int) -> np.ndarray:
+    """Frame order with every block of `window` frames shuffled: the values stay, their order goes."""
+    order = np.arange(n)
+    for start in range(0, n, window):
+        rng.shuffle(order[start : start + window])
+    return order
+
+
+def stutter(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Frame order that holds a frame for 3-5 frames, then jumps ahead as far: same pace, jerky."""
+    order = []
+    while len(order) < n:
+        hold = int(rng.integers(3, 6))
+        order += [len(order)] * hold
+    return np.minimum(np.array(order[:n]), n - 1)
+
+
+def fake_tracks(real: dict[str, np.ndarray], method: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Re-time one part of a real video's state, the way the named deepfake method gets it wrong."""
+    n = len(real["mouth"])
+    fake = {name: track.copy() for name, track in real.items()}
+    if method == "LipSync":
+        order, parts = stutter(rng, n), ("mouth", "jaw")
+    elif method == "FaceSwap":
+        order, parts = local_shuffle(rng, n, window=16), ("tone", "blur")
+    elif method == "Alignment":
+        order, parts = local_shuffle(rng, n, window=16), ("inner_x", "inner_y")
+    elif method == "Blink":
+        order, parts = local_shuffle(rng, n, window=16), ("eye",)
+    else:
+        raise ValueError(f"unknown demo manipulation {method!r}; choose from {DEMO_METHODS}")
+    for part in parts:
+        fake[part] = real[part][order]
+    return fake
+
+
+def random_identity(rng: np.random.Generator, size: int) -> dict:
+    """The static look of one person and their room: face shape, colours, background."""
+    # Background: a colour gradient with soft blobs, different for every video's room.
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    c0, c1 = rng.integers(30, 230, 3), rng.integers(30, 230, 3)
+    ramp = rng.uniform(0, 1) * xx + rng.uniform(0, 1) * yy
+    background = c0 + (c1 - c0) * (ramp / ramp.max())[..., None]
+    for _ in range(4):
+        cx, cy, r = rng.uniform(0, 1, 2).tolist() + [rng.uniform(0.1, 0.3)]
+        blob = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / r**2)[..., None]
+        background += blob * rng.uniform(-40, 40, 3)
+    skin = np.array(SKIN_TONES[rng.integers(len(SKIN_TONES))]) + rng.integers(-12, 13, 3)
+    return {
+        "background": np.clip(background, 0, 255).astype(np.uint8),
+        "face_w": size * rng.uniform(0.19, 0.23),  # half-width of the head ellipse
+        "face_h": size * rng.uniform(0.25, 0.29),  # half-height
+        "skin": tuple(int(c) for c in np.clip(skin, 0, 255)),
+        "hair": HAIR_COLOURS[rng.integers(len(HAIR_COLOURS))],
+        "iris": tuple(int(c) for c in rng.integers(20, 120, 3)),
+        "lip": tuple(int(c) for c in (np.array([90, 80, 170]) + rng.integers(-20, 21, 3))),
+        "shirt": tuple(int(c) for c in rng.integers(20, 230, 3)),
+    }
+
+
+def render_frame(who: dict, state: dict, size: int) -> np.ndarray:
+    """Draw one frame (BGR uint8) of identity `who` in pose/expression `state`."""
+    face = np.zeros((size, size, 3), np.uint8)
+    mask = np.zeros((size, size), np.uint8)  # where the person (not the room) is
+    w, h = who["face_w"], who["face_h"]
+    cx, cy = size / 2, size * 0.46
+    # OpenCV draws at sub-pixel positions when coordinates are given in fixed point (here 1/16
+    # pixel): without it, a lid or a lip that moves smoothly would move in whole-pixel jumps.
+    shift, one = 4, 16
+
+    def pt(x, y):
+        return (int(round(x * one)), int(round(y * one)))
+
+    def ellipse(img, centre, axes, start, end, colour, thickness=-1):
+        cv2.ellipse(img, pt(*centre), pt(max(axes[0], 0.5), max(axes[1], 0.5)), 0, start, end, colour,
+                    thickness, cv2.LINE_AA, shift)
+
+    def line(p, q, colour, thickness):
+        cv2.line(face, pt(*p), pt(*q), colour, thickness, cv2.LINE_AA, shift)
+
+    def shade(colour, k):
+        return tuple(int(c * k) for c in colour)
+
+    # Shoulders and neck, then the hair behind the head.
+    for img, colour in ((face, who["shirt"]), (mask, 255)):
+        ellipse(img, (cx, size * 1.05), (w * 2.2, h * 0.75), 180, 360, colour)
+    for img, colour in ((face, shade(who["skin"], 0.8)), (mask, 255)):
+        cv2.rectangle(img, pt(cx - 0.42 * w, cy + 0.4 * h), pt(cx + 0.42 * w, size * 0.92), colour, -1, cv2.LINE_AA, shift)
+    for img, colour in ((face, who["hair"]), (mask, 255)):
+        ellipse(img, (cx, cy - 0.1 * h), (1.08 * w, 1.0 * h), 180, 360, colour)
+    # The head: a fixed upper half and a lower half that the jaw stretches downwards.
+    jaw = state["jaw"]
+    for img, colour in ((face, who["skin"]), (mask, 255)):
+        ellipse(img, (cx, cy), (w, h), 180, 360, colour)
+        ellipse(img, (cx, cy), (w, h * (1 + 0.15 * jaw)), 0, 180, colour)
+    ellipse(face, (cx, cy - 0.55 * h), (w, 0.5 * h), 180, 360, who["hair"])  # fringe
+
+    # The inner face moves as one piece against the outline (head turns).
+    ox, oy = state["inner_x"] * size, state["inner_y"] * size
+    eye_y = cy - 0.12 * h + oy
+    rx, ry = 0.27 * w, 0.15 * h
+    lid = ry * state["eye"]  # half-height of the open eye
+    for side in (-1, 1):
+        ex = cx + side * 0.42 * w + ox
+        # Brows and eye sockets are the darkest part of a face in low resolution; face detectors
+        # (Haar above all) rely on that dark band above the brighter cheeks.
+        line((ex - 0.22 * w, eye_y - 0.2 * h), (ex + 0.22 * w, eye_y - 0.22 * h), shade(who["hair"], 0.5),
+             max(2, int(0.07 * h)))
+        ellipse(face, (ex, eye_y - 0.02 * h), (1.15 * rx, 1.6 * ry), 0, 360, shade(who["skin"], 0.55))  # socket
+        if state["eye"] > 0.15:
+            ellipse(face, (ex, eye_y), (rx, lid), 0, 360, (190, 190, 195))  # white of the eye
+            r = min(0.09 * h, lid + 1)
+            cv2.circle(face, pt(ex, eye_y), int(r * one), who["iris"], -1, cv2.LINE_AA, shift)
+        ellipse(face, (ex, eye_y), (rx, lid), 180, 360, (40, 30, 30), 2)  # upper lid and lashes
+    nose_y = cy + 0.18 * h + oy
+    line((cx + ox, eye_y + 0.05 * h), (cx + ox - 0.05 * w, nose_y), shade(who["skin"], 0.7), 2)
+    ellipse(face, (cx + ox, nose_y), (0.14 * w, 0.05 * h), 0, 180, shade(who["skin"], 0.6))
+    # The mouth sits lower when the jaw drops, and opens with the lips.
+    mouth_y = cy + 0.45 * h + oy + 0.06 * h * jaw
+    mw, mh = 0.42 * w, h * (0.04 + 0.22 * state["mouth"])
+    ellipse(face, (cx + ox, mouth_y), (mw, mh), 0, 360, who["lip"])
+    if state["mouth"] > 0.08:
+        ellipse(face, (cx + ox, mouth_y), (0.8 * mw, 0.7 * mh), 0, 360, (60, 20, 25))
+
+    # Light and sharpness act on the person only, not on the room behind them.
+    person = face.astype(np.float32) * state["tone"]
+    if state["blur"] > 0.3:
+        person = cv2.GaussianBlur(person, (0, 0), float(state["blur"]))
+    person = np.clip(person, 0, 255).astype(np.uint8)
+    # Head pose: roll about the face centre, then sway.
+    m = cv2.getRotationMatrix2D((cx, cy), float(state["roll"]), 1.0)
+    m[:, 2] += (state["head_x"] * size, state["head_y"] * size)
+    person = cv2.warpAffine(person, m, (size, size), flags=cv2.INTER_LINEAR)
+    alpha = cv2.warpAffine(mask, m, (size, size), flags=cv2.INTER_LINEAR)[..., None].astype(np.float32) / 255
+    return (who["background"] * (1 - alpha) + person * alpha).astype(np.uint8)
+
+
+def render_video(who: dict, tracks: dict[str, np.ndarray], size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Render every frame of a video, with a little sensor noise so no two frames are identical."""
+    frames = []
+    for k in range(len(tracks["mouth"])):
+        frame = render_frame(who, {name: track[k] for name, track in tracks.items()}, size)
+        noise = rng.normal(0, 2.0, frame.shape)
+        frames.append(np.clip(frame + noise, 0, 255).astype(np.uint8))
+    return frames
+
+
+def make_demo_identity(out_dir: Path, i: int, frames: int, size: int, fps: float, seed: int,
+                       methods=DEMO_METHODS) -> int:
+    """Write real/idNNN.mp4 and fake/<method>/idNNN.mp4 for identity i; return the video count.
+
+    A fake has the same file name as the real video it was made from, so both land in the same
+    group (the identity) and never in two splits: this mirrors how FaceForensics++ is built.
+    """
+    # One generator per identity: identity i looks the same whatever --identities or --workers is.
+    rng = np.random.default_rng([seed, i])
+    who = random_identity(rng, size)
+    tracks = real_tracks(rng, frames, fps)
+    name = f"id{i:03d}.mp4"
+    write_video(Path(out_dir) / "real" / name, render_video(who, tracks, size, rng), fps)
+    for method in methods:
+        fake = fake_tracks(tracks, method, rng)
+        write_video(Path(out_dir) / "fake" / method / name, render_video(who, fake, size, rng), fps)
+    return 1 + len(methods)
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Face detection and tracking
+# --------------------------------------------------------------------------------------------
+# A detector finds face boxes in one frame. Detection runs on a copy of the frame scaled to at
+# most `detect_width` pixels wide (faces in talking-head video are large, and detectors are far
+# faster on small images); boxes are mapped back to full resolution. Per-frame boxes jitter by a
+# few pixels, and a temporal model would read that jitter as facial motion, so we follow one face
+# through the video, fill short gaps by interpolation and smooth the track before cropping.
+
+YUNET_URL = ("https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/"
+             "face_detection_yunet_2023mar.onnx")
+YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
+CACHE_DIR = Path(os.environ.get("DEEPFAKE_CACHE", Path.home() / ".cache" / "deepfake-dynamics"))
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def yunet_model(path: str | None = None) -> Path:
+    """Path of the YuNet ONNX model: the given file, the cached copy, or a verified one-time download."""
+    if path:
+        if not Path(path).is_file():
+            sys.exit(f"error: --detector-model {path} does not exist")
+        return Path(path)
+    cached = CACHE_DIR / "face_detection_yunet_2023mar.onnx"
+    if not cached.is_file():
+        print(f"downloading the YuNet face detector (230 kB) to {cached} ...")
+        tmp = atomic_path(cached)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            urllib.request.urlretrieve(YUNET_URL, tmp)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            sys.exit(f"error: cannot download YuNet ({err}). Download {YUNET_URL} by hand and pass "
+                     "--detector-model PATH, or use --detector haar.")
+        if sha256_of(tmp) != YUNET_SHA256:
+            tmp.unlink()
+            sys.exit(f"error: the downloaded YuNet model has the wrong sha256 (expected {YUNET_SHA256}).")
+        os.replace(tmp, cached)
+    return cached
+
+
+class HaarDetector:
+    """OpenCV's Viola-Jones frontal-face cascade: ships with opencv-python 4.x, nothing to download."""
+
+    name = "haar"
+
+    def __init__(self):
+        if not hasattr(cv2, "CascadeClassifier"):
+            sys.exit(f"error: OpenCV {cv2.__version__} has no Haar cascades (removed in OpenCV 5). "
+                     "Install 'opencv-python<5' (pip install -r requirements.txt) or use --detector yunet.")
+        # 'alt2' rather than 'default': as many faces found on real talking heads, fewer misses on
+        # the demo's drawn faces (99.6% against 94% of frames), and slightly faster.
+        self.cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml")
+
+    def detect(self, bgr: np.ndarray) -> np.ndarray:
+        """Boxes [x, y, w, h] of the faces in one frame."""
+        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        min_side = max(24, min(gray.shape) // 8)
+        boxes = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=4, minSize=(min_side, min_side))
+        return np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+
+
+class YuNetDetector:
+    """OpenCV Zoo's YuNet, a small CNN detector: more accurate than Haar, works on OpenCV 4 and 5."""
+
+    name = "yunet"
+
+    def __init__(self, model_path: Path, score_threshold: float = 0.6):
+        self.net = cv2.FaceDetectorYN.create(str(model_path), "", (320, 320), score_threshold)
+
+    def detect(self, bgr: np.ndarray) -> np.ndarray:
+        self.net.setInputSize((bgr.shape[1], bgr.shape[0]))
+        _, faces = self.net.detect(bgr)
+        return np.zeros((0, 4), np.float32) if faces is None else faces[:, :4].astype(np.float32)
+
+
+def make_detector(name: str, model_path: str | None = None):
+    if name == "haar":
+        return HaarDetector()
+    if name == "yunet":
+        return YuNetDetector(yunet_model(model_path))
+    raise ValueError(f"unknown detector {name!r}")
+
+
+def pick_face(boxes: np.ndarray, previous: np.ndarray | None) -> np.ndarray | None:
+    """The box that continues the track: nearest to the previous box, else the largest face."""
+    if len(boxes) == 0:
+        return None
+    if previous is None:
+        return boxes[np.argmax(boxes[:, 2] * boxes[:, 3])]
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
+    prev_centre = previous[:2] + previous[2:] / 2
+    distance = np.linalg.norm(centres - prev_centre, axis=1) / previous[2]
+    best = int(np.argmin(distance))
+    # A box far from the previous one is another face (or a false detection), not our speaker.
+    return boxes[best] if distance[best] < 0.5 else None
+
+
+def detect_track(path: Path, detector, detect_width: int = 320, every: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
+    """Detect the speaker's face every `every` frames (and on every frame while the face is lost).
+
+    Returns (boxes [N, 4] in full-resolution pixels, NaN where no detection ran or none was found;
+    tried [N] bool, where the detector ran; fps). Between detections the face moves little, and
+    interpolating the boxes later is both faster and steadier than detecting on every frame.
+    """
+    cap, fps = open_video(path)
+    boxes, tried, previous, lost, misses = [], [], None, True, 0
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            box = None
+            if lost or len(boxes) % every == 0:
+                scale = min(1.0, detect_width / frame.shape[1])
+                small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
+                box = pick_face(detector.detect(small) / scale, previous)
+                lost = box is None
+                misses = misses + 1 if lost else 0
+                if box is not None:
+                    previous = box
+                elif misses > 10:  # lost for long (a cut, the speaker left): start a new track
+                    previous = None
+            tried.append(box is not None or lost)
+            boxes.append(box if box is not None else np.full(4, np.nan, np.float32))
+    finally:
+        cap.release()
+    return np.array(boxes, np.float32).reshape(-1, 4), np.array(tried, bool), fps
+
+
+def fill_and_smooth(boxes: np.ndarray, max_gap: int, window: int, edge: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fill gaps of at most `max_gap` frames by linear interpolation and smooth the track.
+
+    `edge` frames after the last detection keep its box (with detection every k-th frame, the
+    last k-1 frames of a video come after the last detection).
+    Returns (boxes, keep, interpolated): frames with keep=False lie in a longer gap (or before the
+    first / after the last detection) and get no crop; a clip never spans them.
+    """
+    n = len(boxes)
+    found = ~np.isnan(boxes[:, 0])
+    keep, interpolated = found.copy(), np.zeros(n, bool)
+    idx = np.flatnonzero(found)
+    for a, b in zip(idx[:-1], idx[1:]):
+        if 1 < b - a <= max_gap + 1:
+            keep[a + 1 : b] = interpolated[a + 1 : b] = True
+    if len(idx):  # hold the last box over the few frames after the last detection
+        tail = slice(idx[-1] + 1, min(n, idx[-1] + 1 + edge))
+        keep[tail] = interpolated[tail] = True
+    filled = boxes.copy()
+    if len(idx):
+        for c in range(4):
+            filled[:, c] = np.interp(np.arange(n), idx, boxes[idx, c])
+    # A centred moving average over each run of kept frames (never across a long gap).
+    smoothed = filled.copy()
+    half = window // 2
+    for start, stop in runs(keep):
+        for k in range(start, stop):
+            lo, hi = max(start, k - half), min(stop, k + half + 1)
+            smoothed[k] = filled[lo:hi].mean(axis=0)
+    return smoothed, keep, interpolated
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) ranges where a boolean array is True."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def crop_face(frame: np.ndarray, box: np.ndarray, size: int, margin: float) -> np.ndarray:
+    """A square crop around the box, enlarged by `margin` on each side (to keep jaw and outline)."""
+    x, y, w, h = box
+    side = max(w, h) * (1 + 2 * margin)
+    # Detector boxes stop at the mouth; shift the square down a little so the chin is inside.
+    cx, cy = x + w / 2, y + h / 2 + 0.1 * h
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    s = int(round(side))
+    # Pad by replicating the border when the square leaves the frame (head near the edge).
+    pad = max(0, -x0, -y0, x0 + s - frame.shape[1], y0 + s - frame.shape[0])
+    if pad:
+        frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        x0, y0 = x0 + pad, y0 + pad
+    return cv2.resize(frame[y0 : y0 + s, x0 : x0 + s], (size, size), interpolation=cv2.INTER_AREA)
+
+
+def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_width: int = 320,
+                  every: int = 3, max_gap: int = 12, smooth: int = 5) -> dict:
+    """Face crops of the main speaker of one video. Raises VideoError when the video is unreadable.
+
+    Returns a dict with 'crops' (uint8 [K, size, size, 3] RGB, one per kept frame), 'frame_idx',
+    'boxes', 'detected', 'interpolated', 'fps', 'frames' (frames decoded) and 'face_rate'.
+    """
+    raw, tried, fps = detect_track(path, detector, detect_width, every)
+    if len(raw) == 0:
+        raise VideoError("no frame could be decoded")
+    boxes, keep, interpolated = fill_and_smooth(raw, max_gap, smooth, edge=every - 1)
+    # Second pass: decode again and crop along the smoothed track (holding every full-resolution
+    # frame of a long video in memory would not fit on a laptop).
+    crops = [crop_face(frame, boxes[k], size, margin) for k, frame in enumerate(iter_frames(path))
+             if k < len(keep) and keep[k]]
+    crops = np.array([cv2.cvtColor(c, cv2.COLOR_BGR2RGB) for c in crops], np.uint8).reshape(-1, size, size, 3)
+    frame_idx = np.flatnonzero(keep)[: len(crops)]
+    return {
+        "crops": crops,
+        "frame_idx": frame_idx,
+        "boxes": boxes[frame_idx],
+        "detected": ~np.isnan(raw[frame_idx, 0]),
+        "interpolated": interpolated[frame_idx],
+        "fps": fps,
+        "frames": len(raw),
+        # Share of detection attempts that found the face.
+        "face_rate": float((~np.isnan(raw[tried, 0])).mean()) if tried.any() else 0.0,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Datasets and clips
+# --------------------------------------------------------------------------------------------
+# 01 writes one face array per video; 02 cuts them into fixed-length windows (clips) and splits
+# the videos into train/val/test by *group* (the person), so nobody's real video trains the model
+# while their fake tests it. A clip is a window into a memory-mapped array: nothing is copied.
+# `clip_to_tensor` is the one preprocessing function: training, evaluation and single-video
+# prediction all go through it, so a model never sees a differently prepared input.
+
+INDEX_FIELDS = ["video_id", "path", "label", "group", "split", "method", "fps", "frames", "kept",
+                "face_rate", "status", "detector"]
+CLIP_FIELDS = ["clip_id", "video_id", "start", "length", "label", "group", "method", "split"]
+
+
+def clip_windows(frame_idx: np.ndarray, clip_len: int, stride: int) -> list[int]:
+    """Start positions (into the face array) of windows of consecutive frames; none spans a gap."""
+    starts = []
+    breaks = np.flatnonzero(np.diff(frame_idx) != 1) + 1
+    for seg_start, seg_stop in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(frame_idx)]])):
+        starts += list(range(int(seg_start), int(seg_stop) - clip_len + 1, stride))
+    return starts
+
+
+def group_split(groups: list[str], labels: list[int], val: float, test: float, seed: int) -> dict[str, str]:
+    """Assign each group to train/val/test, stratified by label; returns {group: split}.
+
+    scikit-learn's StratifiedGroupKFold does the work: one fold of round(1/test) becomes the test
+    set, then one fold of the rest becomes validation. A group is never cut in two.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    groups, labels = np.asarray(groups), np.asarray(labels)
+    split = {}
+    n_test = max(2, round(1 / test))
+    _, test_idx = next(StratifiedGroupKFold(n_splits=n_test, shuffle=True, random_state=seed).split(labels, labels, groups))
+    split.update({g: "test" for g in groups[test_idx]})
+    rest = np.array([i for i in range(len(groups)) if groups[i] not in split])
+    n_val = max(2, round((1 - test) / val))
+    _, val_idx = next(StratifiedGroupKFold(n_splits=n_val, shuffle=True, random_state=seed).split(
+        labels[rest], labels[rest], groups[rest]))
+    split.update({g: "val" for g in groups[rest][val_idx]})
+    split.update({g: "train" for g in groups if g not in split})
+    return split
+
+
+def clip_to_tensor(frames: np.ndarray) -> torch.Tensor:
+    """uint8 [T, H, W, 3] RGB frames -> float tensor [T, 3, H, W] scaled to [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
+    return x / 127.5 - 1.0
+
+
+def augment_clip(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same random flip, crop shift and colour change on every frame of a clip.
+
+    Augmenting frames independently would add flicker and jitter: exactly the artefacts the fakes
+    are made of, so a real clip would start to look fake.
+    """
+    if rng.random() < 0.5:
+        frames = frames[:, :, ::-1]
+    t, h, w, _ = frames.shape
+    dy, dx = rng.integers(-h // 16, h // 16 + 1, 2)
+    frames = np.roll(frames, (int(dy), int(dx)), axis=(1, 2))
+    gain = rng.uniform(0.85, 1.15, 3)  # per-channel colour/brightness change, same for all frames
+    return np.clip(frames * gain, 0, 255).astype(np.uint8)
+
+
+class ClipDataset(torch.utils.data.Dataset):
+    """Clips listed in clips.csv, read lazily from the memory-mapped face arrays."""
+
+    def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0):
+        self.rows, self.faces_dir, self.augment = rows, Path(faces_dir), augment
+        self.rng = np.random.default_rng(seed)
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        row = self.rows[i]
+        vid = row["video_id"]
+        if vid not in self.arrays:
+            self.arrays[vid] = np.load(self.faces_dir / f"{vid}.npy", mmap_mode="r")
+        start, length = int(row["start"]), int(row["length"])
+        frames = np.array(self.arrays[vid][start : start + length])  # a writable copy of the window
+        if self.augment:
+            frames = augment_clip(frames, self.rng)
+        return clip_to_tensor(frames), torch.tensor(float(row["label"]))
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Models
+# --------------------------------------------------------------------------------------------
+# Both models are small on purpose (about a hundred thousand parameters): they train in a minute on
+# a laptop CPU and a reader can hold them in their head. Both return one logit per clip
+# (positive = fake).
+
+
+def conv_block(conv: type, c_in: int, c_out: int, pool) -> nn.Sequential:
+    """conv 3x3(x3) -> batch norm -> ReLU -> max pool; `conv` is nn.Conv2d or nn.Conv3d."""
+    norm = nn.BatchNorm2d if conv is nn.Conv2d else nn.BatchNorm3d
+    pooling = nn.MaxPool2d if conv is nn.Conv2d else nn.MaxPool3d
+    return nn.Sequential(conv(c_in, c_out, kernel_size=3, padding=1, bias=False), norm(c_out),
+                         nn.ReLU(inplace=True), pooling(pool))
+
+
+class FrameEncoder(nn.Module):
+    """A small 2D CNN: one face crop -> one feature vector.
+
+    The last feature map is pooled to 2x2, not to a single value, so the features still say
+    *where* something changed: the mouth is at the bottom, the eyes at the top.
+    """
+
+    def __init__(self, in_channels: int = 3, width: int = 16, feat_dim: int = 64):
+        super().__init__()
+        self.features = nn.Sequential(
+            conv_block(nn.Conv2d, in_channels, width, 2),
+            conv_block(nn.Conv2d, width, width * 2, 2),
+            conv_block(nn.Conv2d, width * 2, width * 4, 2),
+            nn.AdaptiveAvgPool2d(2),
+            nn.Flatten(),
+            nn.Linear(width * 4 * 4, feat_dim),
+            nn.ReLU(inplace=True),
+        )
+
+    def forward(self, x):
+        return self.features(x)
+
+
+class CNNLSTM(nn.Module):
+    """Encode each frame with a 2D CNN, then read the sequence of features with an LSTM or GRU.
+
+    input: 'rgb' gives the CNN the frames; 'diff' the difference to the previous frame (motion);
+           'both' stacks the two (6 channels). Differences make flicker, jitter and stutter obvious
+           to a 2D CNN that otherwise has to notice them by comparing features across time, and
+           they drop what real and fake clips of one person share: identity, skin, background.
+    temporal: 'lstm' | 'gru' | 'mean'. 'mean' averages the frame features: a frame-level
+           baseline with the same CNN, blind to the order of frames.
+    """
+
+    def __init__(self, temporal: str = "lstm", input: str = "diff", hidden: int = 64, width: int = 16,
+                 bidirectional: bool = False):
+        super().__init__()
+        self.temporal, self.input = temporal, input
+        self.encoder = FrameEncoder(in_channels=6 if input == "both" else 3, width=width, feat_dim=hidden)
+        if temporal in ("lstm", "gru"):
+            rnn = nn.LSTM if temporal == "lstm" else nn.GRU
+            self.rnn = rnn(input_size=hidden, hidden_size=hidden, num_layers=1, batch_first=True,
+                           bidirectional=bidirectional)
+            out_dim = hidden * (2 if bidirectional else 1)
+        elif temporal == "mean":
+            self.rnn, out_dim = None, hidden
+        else:
+            raise ValueError(f"unknown temporal model {temporal!r}")
+        self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(out_dim, 1))
+
+    def forward(self, x):  # x: [B, T, 3, H, W]
+        if self.input != "rgb":
+            diff = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)
+            x = diff if self.input == "diff" else torch.cat([x, diff], dim=2)
+        b, t = x.shape[:2]
+        feats = self.encoder(x.flatten(0, 1)).view(b, t, -1)  # every frame through the same CNN
+        if self.rnn is None:
+            return self.head(feats.mean(dim=1)).squeeze(1)
+        seq, _ = self.rnn(feats)
+        # Summarise the sequence by averaging the RNN outputs over time: every step contributes,
+        # so an artefact early in the clip is not forgotten by the last step.
+        return self.head(seq.mean(dim=1)).squeeze(1)
+
+
+class C3D(nn.Module):
+    """A small C3D-style network: 3x3x3 convolutions over (time, height, width).
+
+    The first block pools only in space, so the earliest filters see raw frame-to-frame changes
+    at full temporal resolution; later blocks pool time too.
+    """
+
+    def __init__(self, width: int = 16):
+        super().__init__()
+        self.features = nn.Sequential(
+            conv_block(nn.Conv3d, 3, width, (1, 2, 2)),
+            conv_block(nn.Conv3d, width, width * 2, (2, 2, 2)),
+            conv_block(nn.Conv3d, width * 2, width * 4, (2, 2, 2)),
+            conv_block(nn.Conv3d, width * 4, width * 4, (1, 2, 2)),
+            nn.AdaptiveAvgPool3d(1),
+            nn.Flatten(),
+        )
+        self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(width * 4, 1))
+
+    def forward(self, x):  # x: [B, T, 3, H, W] -> Conv3d wants [B, 3, T, H, W]
+        return self.head(self.features(x.transpose(1, 2))).squeeze(1)
+
+
+def build_model(config: dict) -> nn.Module:
+    """Rebuild a model from a run's config.json (so 05 uses exactly what 03/04 trained)."""
+    if config["model"] == "cnn_lstm":
+        return CNNLSTM(temporal=config["temporal"], input=config["input"], hidden=config["hidden"],
+                       width=config["width"], bidirectional=config.get("bidirectional", False))
+    if config["model"] == "c3d":
+        return C3D(width=config["width"])
+    raise ValueError(f"unknown model {config['model']!r}")
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Training loop (shared by 03 and 04)
+# --------------------------------------------------------------------------------------------
+
+METRICS_FIELDS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "val_auc", "lr", "seconds"]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every random number generator and ask PyTorch for deterministic kernels.
+
+    With this, two runs with the same seed on the same CPU give the same metrics.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """CUDA when present (or asked for), else CPU; CPU always works."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        sys.exit("error: --device cuda was asked for, but PyTorch sees no CUDA GPU. Use --device cpu.")
+    return torch.device(name)
+
+
+def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str) -> None:
+    """The flags 03 and 04 share; each script passes its own defaults."""
+    parser.add_argument("--clips", default="data/clips", help="folder with clips.csv (from 02) (default: %(default)s)")
+    parser.add_argument("--faces", default=None, help="folder with the face arrays (default: the one recorded in clips.csv's settings)")
+    parser.add_argument("--out", default=out, help="run folder for metrics.csv, best.pt, config.json (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=epochs, help="training epochs (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=batch_size, help="clips per batch (default: %(default)s)")
+    parser.add_argument("--lr", type=float, default=lr, help="peak learning rate of AdamW (default: %(default)s)")
+    parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW weight decay (default: %(default)s)")
+    parser.add_argument("--no-augment", action="store_true", help="switch off the (temporally consistent) augmentation")
+    parser.add_argument("--workers", type=int, default=0, help="data-loader processes; 0 loads in the main process, best on a 2-core CPU (default: %(default)s)")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed for weights, batches and augmentation (default: %(default)s)")
+
+
+def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, desc="") -> tuple[float, np.ndarray, np.ndarray]:
+    """One pass over a loader; trains when an optimizer is given. Returns (mean loss, labels, probs)."""
+    training = optimizer is not None
+    model.train(training)
+    total, labels, probs = 0.0, [], []
+    with torch.set_grad_enabled(training):
+        # disable=None: a bar in a terminal, none in a log file (the epoch line says enough there).
+        for x, y in tqdm(loader, desc=desc, leave=False, unit="batch", disable=None):
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            loss = loss_fn(logits, y)
+            if training:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                # Clipping keeps one bad batch from throwing the LSTM's weights far off.
+                nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+                optimizer.step()
+                scheduler.step()
+            total += loss.item() * len(y)
+            labels.append(y.cpu().numpy())
+            probs.append(torch.sigmoid(logits).detach().cpu().numpy())
+    labels, probs = np.concatenate(labels), np.concatenate(probs)
+    return total / len(labels), labels, probs
+
+
+def train(model: nn.Module, args, config: dict) -> Path:
+    """Train `model` on the train split of args.clips, validate every epoch, keep the best by val AUC.
+
+    The caller seeds (seed_everything) before it builds the model: initial weights are random too.
+
+    Writes to args.out: config.json (every setting), metrics.csv (one row per epoch, rewritten
+    atomically each epoch) and best.pt (weights of the best epoch, with its config).
+    """
+    device = pick_device(args.device)
+    clips_dir = Path(args.clips)
+    if not (clips_dir / "clips.csv").is_file():
+        sys.exit(f"error: {clips_dir / 'clips.csv'} not found. Run 02_make_clips.py first.")
+    settings = read_json(clips_dir / "settings.json") if (clips_dir / "settings.json").is_file() else {}
+    faces_dir = Path(args.faces or settings.get("faces", "data/faces"))
+    rows = read_csv(clips_dir / "clips.csv")
+    train_rows = [r for r in rows if r["split"] == "train"]
+    val_rows = [r for r in rows if r["split"] == "val"]
+    for name, part in (("train", train_rows), ("val", val_rows)):
+        if len({r["label"] for r in part}) < 2:
+            sys.exit(f"error: the {name} split has {len(part)} clips and not both labels; "
+                     "make more videos or change the split fractions in 02_make_clips.py.")
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = {**config, **{k: v for k, v in vars(args).items()}, "faces": str(faces_dir),
+              "clip_len": int(train_rows[0]["length"]), "face_settings": settings.get("face_settings", {})}
+    write_json(out / "config.json", config)
+
+    # The generator fixes the order of batches; the dataset's own generator the augmentation.
+    loader_gen = torch.Generator().manual_seed(args.seed)
+    train_loader = torch.utils.data.DataLoader(
+        ClipDataset(train_rows, faces_dir, augment=not args.no_augment, seed=args.seed),
+        batch_size=args.batch_size, shuffle=True, generator=loader_gen, num_workers=args.workers,
+        pin_memory=device.type == "cuda", drop_last=len(train_rows) > args.batch_size)
+    val_loader = torch.utils.data.DataLoader(ClipDataset(val_rows, faces_dir), batch_size=args.batch_size,
+                                             num_workers=args.workers)
+
+    # Class imbalance (4 fakes per real in the demo, as in FaceForensics++): weigh the positive
+    # (fake) term of the loss by n_real / n_fake, so both classes count equally.
+    n_fake = sum(int(r["label"]) for r in train_rows)
+    pos_weight = torch.tensor((len(train_rows) - n_fake) / n_fake, device=device)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    model = model.to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    # One-cycle: a short warm-up, then a cosine decay to ~0. Robust for short CPU runs.
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.epochs * len(train_loader),
+                                                    pct_start=0.2)
+    print(f"{config['model']}: {count_parameters(model):,} parameters | device {device} | "
+          f"train {len(train_rows)} clips ({n_fake} fake), val {len(val_rows)} clips | run folder {out}")
+
+    history, best_auc = [], -1.0
+    for epoch in range(1, args.epochs + 1):
+        t0 = time.time()
+        lr = optimizer.param_groups[0]["lr"]
+        train_loss, y, p = run_epoch(model, train_loader, loss_fn, device, optimizer, scheduler, desc=f"epoch {epoch} train")
+        train_acc = float(((p > 0.5) == y).mean())
+        val_loss, vy, vp = run_epoch(model, val_loader, loss_fn, device, desc=f"epoch {epoch} val")
+        m = binary_metrics(vy, vp)
+        history.append({"epoch": epoch, "train_loss": round(train_loss, 6), "train_acc": round(train_acc, 6),
+                        "val_loss": round(val_loss, 6), "val_acc": round(m["accuracy"], 6), "val_f1": round(m["f1"], 6),
+                        "val_auc": round(m["auc"], 6), "lr": f"{lr:.6g}", "seconds": round(time.time() - t0, 2)})
+        write_csv(out / "metrics.csv", history, METRICS_FIELDS)
+        improved = m["auc"] > best_auc
+        if improved:
+            best_auc = m["auc"]
+            state = {"model": model.state_dict(), "config": config, "epoch": epoch, "val_auc": best_auc}
+            save_atomic(out / "best.pt", lambda tmp: torch.save(state, tmp))
+        print(f"epoch {epoch:3d} | train loss {train_loss:.4f} acc {train_acc:.3f} | val loss {val_loss:.4f} "
+              f"acc {m['accuracy']:.3f} auc {m['auc']:.3f}{' *' if improved else ''} | {time.time() - t0:.1f}s")
+    print(f"best val AUC {best_auc:.3f}; weights in {out / 'best.pt'}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# 7. Metrics
+# --------------------------------------------------------------------------------------------
+# scikit-learn computes every score; we only gather them, and return NaN for AUC when a split has
+# a single class (AUC is undefined there) instead of crashing.
+
+
+def binary_metrics(labels: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> dict:
+    from sklearn import metrics as skm
+
+    labels, probs = np.asarray(labels).astype(int), np.asarray(probs, dtype=float)
+    pred = (probs >= threshold).astype(int)
+    two_classes = len(np.unique(labels)) == 2
+    tn, fp, fn, tp = skm.confusion_matrix(labels, pred, labels=[0, 1]).ravel()
+    return {
+        "n": len(labels),
+        "accuracy": skm.accuracy_score(labels, pred),
+        "precision": skm.precision_score(labels, pred, zero_division=0),
+        "recall": skm.recall_score(labels, pred, zero_division=0),
+        "f1": skm.f1_score(labels, pred, zero_division=0),
+        "auc": skm.roc_auc_score(labels, probs) if two_classes else float("nan"),
+        "mse": skm.brier_score_loss(labels, probs, pos_label=1) if len(labels) else float("nan"),
+        "tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp),
+    }
+
+
+def video_level(rows: list[dict]) -> list[dict]:
+    """Average the clip probabilities of each video: rows need video_id, label, prob."""
+    by_video: dict[str, list] = {}
+    for r in rows:
+        by_video.setdefault(r["video_id"], []).append(r)
+    return [{"video_id": vid, "label": rs[0]["label"], "method": rs[0].get("method", ""),
+             "prob": float(np.mean([float(r["prob"]) for r in rs])), "clips": len(rs)}
+            for vid, rs in by_video.items()]
+
+
+# --------------------------------------------------------------------------------------------
+# 8. Plots
+# --------------------------------------------------------------------------------------------
+# matplotlib without a screen (Agg), PNGs sized for a paper column.
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path, title: str) -> None:
+    """curves: {label: (y_true, y_prob)} -> one ROC figure with every model."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.5, 4.2))
+    for name, (y, p) in curves.items():
+        if len(np.unique(y)) < 2:
+            continue
+        fpr, tpr, _ = roc_curve(y, p)
+        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(y, p):.3f})")
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set(xlabel="false positive rate (real called fake)", ylabel="true positive rate (fake caught)", title=title)
+    ax.legend(loc="lower right", fontsize=7)
+    fig.tight_layout()
+    save_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150, format="png"))
+    plt.close(fig)
+
+
+def plot_training_curves(histories: dict[str, list[dict]], path: Path) -> None:
+    """Loss and validation AUC per epoch for every run, from their metrics.csv."""
+    plt = _pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.4))
+    for name, rows in histories.items():
+        epochs = [int(r["epoch"]) for r in rows]
+        line = ax1.plot(epochs, [float(r["train_loss"]) for r in rows], label=f"{name} train")[0]
+        ax1.plot(epochs, [float(r["val_loss"]) for r in rows], "--", color=line.get_color(), label=f"{name} val")
+        ax2.plot(epochs, [float(r["val_auc"]) for r in rows], color=line.get_color(), label=name)
+    ax1.set(xlabel="epoch", ylabel="loss", title="loss (solid: train, dashed: val)")
+    ax2.set(xlabel="epoch", ylabel="ROC-AUC", title="validation AUC", ylim=(0.4, 1.02))
+    ax1.legend(fontsize=6)
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    save_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150, format="png"))
+    plt.close(fig)
