@@ -4,7 +4,7 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import TINY_TRAIN, run_script
+from conftest import REAL_CLIPS, TINY_TRAIN, needs_shared, run_script
 
 import common
 
@@ -55,10 +55,25 @@ def test_evaluate_reports_every_model_at_both_levels(pipeline):
     report = pipeline / "runs/report"
     results = read(report / "results.csv")
     assert {"model", "level", "accuracy", "precision", "recall", "f1", "auc", "mse"} <= set(results[0])
+    assert {"balanced_accuracy", "ap", "eer", "apcer", "bpcer", "acer", "threshold_val", "acer_val",
+            "auc_ci_low", "auc_ci_high", "accuracy_ci_low", "accuracy_ci_high"} <= set(results[0])
     assert {(r["model"], r["level"]) for r in results} == {
         (m, lvl) for m in ("c3d", "cnn_lstm", "frame_baseline") for lvl in ("clip", "video")}
-    for name in ("roc_clip.png", "roc_video.png", "training_curves.png", "report.md", "predictions_c3d.csv"):
+    for name in ("roc_clip.png", "roc_video.png", "confusion_video.png", "scores_video.png", "training_curves.png",
+                 "report.md", "predictions_c3d.csv", "by_method.csv"):
         assert (report / name).stat().st_size > 0
+    for r in results:  # the metrics in results.csv are those of the predictions file
+        preds = [p for p in read(report / f"predictions_{r['model']}.csv") if p["level"] == r["level"]]
+        y, p = np.array([int(x["label"]) for x in preds]), np.array([float(x["prob"]) for x in preds])
+        m = common.binary_metrics(y, p)
+        assert float(r["auc"]) == pytest.approx(m["auc"], abs=1e-4)
+        assert float(r["acer"]) == pytest.approx(m["acer"], abs=1e-4)
+        assert int(r["n_real"]) + int(r["n_fake"]) == int(r["n"]) == len(preds)
+        if r["level"] == "video":
+            assert float(r["auc_ci_low"]) <= float(r["auc"]) <= float(r["auc_ci_high"])
+    methods = {(r["model"], r["method"]) for r in read(report / "by_method.csv") if r["level"] == "video"}
+    test_methods = {c["method"] for c in read(pipeline / "data/clips/clips.csv") if c["split"] == "test"} - {"real"}
+    assert methods == {(m, meth) for m in ("c3d", "cnn_lstm", "frame_baseline") for meth in test_methods}
     # The video-level scores in results.csv are those of the mean of each video's clip scores.
     preds = read(report / "predictions_c3d.csv")
     clips = [p for p in preds if p["level"] == "clip"]
@@ -71,12 +86,64 @@ def test_evaluate_reports_every_model_at_both_levels(pipeline):
     assert "| c3d |" in (report / "report.md").read_text()
 
 
+def probabilities(stdout: str) -> dict[str, float]:
+    """{model: P(fake)} from the output of 05_evaluate.py --video."""
+    return {line.split(":")[0].strip(): float(line.split("P(fake) =")[1].split()[0])
+            for line in stdout.splitlines() if "P(fake) =" in line}
+
+
 def test_evaluate_judges_a_single_video(pipeline):
-    out = run_script("05_evaluate.py", "--video", "data/videos/fake/LipSync/id000.mp4", cwd=pipeline).stdout
-    for run in ("c3d", "cnn_lstm", "frame_baseline"):
-        line = next(l for l in out.splitlines() if l.strip().startswith(run))
-        p = float(line.split("P(fake) =")[1].split()[0])
-        assert 0.0 <= p <= 1.0
+    out = run_script("05_evaluate.py", "--video", "data/videos/fake/LipSync/id000.mp4", "--save-plot", "timeline.png",
+                     cwd=pipeline).stdout
+    probs = probabilities(out)
+    assert set(probs) == {"c3d", "cnn_lstm", "frame_baseline"} and all(0 <= p <= 1 for p in probs.values())
+    assert "chosen on validation" in out and " s  " in out  # verdict threshold and per-clip timeline
+    assert (pipeline / "timeline.png").stat().st_size > 0
+
+
+@needs_shared(REAL_CLIPS)
+def test_evaluate_judges_a_real_talking_head_clip(pipeline):
+    clip = sorted((REAL_CLIPS / "mead").glob("*.mp4"))[0]
+    probs = probabilities(run_script("05_evaluate.py", "--video", clip, cwd=pipeline).stdout)
+    assert set(probs) == {"c3d", "cnn_lstm", "frame_baseline"} and all(0 <= p <= 1 for p in probs.values())
+
+
+def test_evaluate_explains_a_video_without_a_face(pipeline, tmp_path):
+    rng = np.random.default_rng(0)
+    common.write_video(tmp_path / "clouds.mp4", [rng.integers(90, 110, (96, 96, 3), dtype=np.uint8) for _ in range(30)], 25)
+    result = run_script("05_evaluate.py", "--video", tmp_path / "clouds.mp4", cwd=pipeline, check=False)
+    assert result.returncode != 0 and "fewer than one clip" in result.stderr and "Traceback" not in result.stderr
+    result = run_script("05_evaluate.py", "--video", tmp_path / "missing.mp4", cwd=pipeline, check=False)
+    assert result.returncode != 0 and "cannot read it as a video" in result.stderr
+
+
+def test_one_class_or_empty_test_split_is_explained(pipeline, tmp_path):
+    clips = read(pipeline / "data/clips/clips.csv")
+    fields = list(clips[0])
+    only_fakes = [c for c in clips if c["split"] != "test" or c["label"] == "1"]
+    common.write_csv(tmp_path / "fakes/clips.csv", only_fakes, fields)
+    common.write_json(tmp_path / "fakes/settings.json", {"faces": str(pipeline / "data/faces")})
+    result = run_script("05_evaluate.py", "--runs", "runs/c3d", "--clips", tmp_path / "fakes", "--out", tmp_path / "r",
+                        cwd=pipeline)
+    assert "holds only fake" in result.stdout and "undefined" in result.stdout
+    assert read(tmp_path / "r/results.csv")[0]["auc"] == "nan"
+    no_test = [c for c in clips if c["split"] != "test"]
+    common.write_csv(tmp_path / "none/clips.csv", no_test, fields)
+    common.write_json(tmp_path / "none/settings.json", {"faces": str(pipeline / "data/faces")})
+    result = run_script("05_evaluate.py", "--runs", "runs/c3d", "--clips", tmp_path / "none", "--out", tmp_path / "r2",
+                        cwd=pipeline, check=False)
+    assert result.returncode != 0 and "has no test clips" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_perturbed_evaluation_changes_the_scores(pipeline, tmp_path):
+    run_script("05_evaluate.py", "--runs", "runs/c3d", "--perturb", "jpeg:10,noise:10", "--out", tmp_path / "p",
+               cwd=pipeline)
+    clean = {p["id"]: p["prob"] for p in read(pipeline / "runs/report/predictions_c3d.csv")}
+    noisy = {p["id"]: p["prob"] for p in read(tmp_path / "p/predictions_c3d.csv")}
+    assert clean.keys() == noisy.keys() and clean != noisy
+    assert {r["perturb"] for r in read(tmp_path / "p/results.csv")} == {"jpeg:10,noise:10"}
+    result = run_script("05_evaluate.py", "--perturb", "jpeg:500", cwd=pipeline, check=False)
+    assert result.returncode != 0 and "bad perturbation" in result.stderr
 
 
 def test_same_seed_same_results(pipeline, tmp_path):

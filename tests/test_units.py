@@ -154,3 +154,72 @@ def test_demo_is_deterministic_for_a_seed(tmp_path):
         a = list(common.iter_frames(tmp_path / "a" / rel))
         b = list(common.iter_frames(tmp_path / "b" / rel))
         assert len(a) == 10 and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+# ---------------------------------------------------------------------------- forensic metrics
+
+
+def test_balanced_accuracy_and_average_precision_equal_scikit_learn():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    p = np.clip(y * 0.25 + rng.uniform(0, 0.75, 300), 0, 1)
+    m = common.binary_metrics(y, p, threshold=0.4)
+    assert m["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, p >= 0.4))
+    assert m["ap"] == pytest.approx(skm.average_precision_score(y, p))
+    assert m["bpcer"] == pytest.approx(np.mean(p[y == 0] >= 0.4))  # reals called fake
+    assert m["apcer"] == pytest.approx(np.mean(p[y == 1] < 0.4))  # fakes called real
+
+
+def test_eer_apcer_bpcer_acer_on_a_case_worked_by_hand():
+    # reals score .1 .2 .7, fakes .3 .8 .9. At threshold .7: one real of three is called fake
+    # (BPCER 1/3) and one fake of three is called real (APCER 1/3): the two rates meet, EER = 1/3.
+    y, p = [0, 0, 0, 1, 1, 1], [0.1, 0.2, 0.7, 0.3, 0.8, 0.9]
+    eer, threshold = common.equal_error_rate(y, p)
+    assert eer == pytest.approx(1 / 3) and threshold == pytest.approx(0.7)
+    m = common.binary_metrics(y, p, threshold=0.5)  # at 0.5: real .7 flagged, fake .3 missed
+    assert m["apcer"] == pytest.approx(1 / 3) and m["bpcer"] == pytest.approx(1 / 3) and m["acer"] == pytest.approx(1 / 3)
+    m = common.binary_metrics(y, p, threshold=0.25)  # reals .7 flagged; no fake missed
+    assert (m["apcer"], m["bpcer"], m["acer"]) == pytest.approx((0, 1 / 3, 1 / 6))
+    # A perfect separation has an EER of 0; a reversed one of 1.
+    assert common.equal_error_rate([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9])[0] == 0
+    assert common.equal_error_rate([0, 0, 1, 1], [0.9, 0.8, 0.2, 0.1])[0] == 1
+
+
+def test_eer_interpolates_between_roc_points():
+    # On overlapping scores, the EER must match a brute-force sweep of thresholds.
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 400)
+    p = np.clip(y * 0.3 + rng.normal(0.35, 0.2, 400), 0, 1)
+    eer, _ = common.equal_error_rate(y, p)
+    sweep = [(np.mean(p[y == 0] >= t), np.mean(p[y == 1] < t)) for t in np.linspace(0, 1, 2001)]
+    closest = min(sweep, key=lambda ab: abs(ab[0] - ab[1]))
+    assert eer == pytest.approx(np.mean(closest), abs=0.01)
+
+
+def test_rank_auc_equals_scikit_learn_with_ties():
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 500)
+    p = np.round(np.clip(y * 0.2 + rng.uniform(0, 0.8, 500), 0, 1), 1)  # rounded: many ties
+    assert common.rank_auc(y, p) == pytest.approx(skm.roc_auc_score(y, p))
+
+
+def test_bootstrap_interval_contains_the_estimate_and_is_reproducible():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 60)
+    p = np.clip(y * 0.3 + rng.uniform(0, 0.7, 60), 0, 1)
+    auc = skm.roc_auc_score(y, p)
+    low, high = common.bootstrap_ci(y, p, skm.roc_auc_score, n_boot=500, seed=7)
+    assert low < auc < high and high - low < 0.5
+    assert common.bootstrap_ci(y, p, skm.roc_auc_score, n_boot=500, seed=7) == (low, high)
+    assert common.bootstrap_ci(y, p, skm.roc_auc_score, n_boot=500, seed=8) != (low, high)
+
+
+def test_perturbations_parse_and_degrade():
+    assert common.parse_perturbations(["jpeg:30,blur:1", "noise:5"]) == [("jpeg", 30), ("blur", 1), ("noise", 5)]
+    for bad in (["jpeg:0"], ["resize:2"], ["sharpen:1"], ["blur"]):
+        with pytest.raises(ValueError):
+            common.parse_perturbations(bad)
+    clip = np.random.default_rng(0).integers(0, 255, (4, 32, 32, 3), dtype=np.uint8)
+    for spec in ("jpeg:10", "blur:2", "noise:20", "resize:0.25"):
+        out = common.perturb_clip(clip, common.parse_perturbations([spec]), np.random.default_rng(0))
+        assert out.shape == clip.shape and out.dtype == np.uint8 and not np.array_equal(out, clip)
