@@ -8,8 +8,20 @@ Reads   every video under --videos (default data/videos), labelled by the folder
 Writes  --out (default data/faces):
           <video_id>.npy       face crops, uint8 [N, size, size, 3] RGB, one per kept frame
           <video_id>.meta.npz  frame indices, smoothed boxes, detected/interpolated flags, fps
-          index.csv            one row per video: label, group, method, face_rate, status, ...
+          <video_id>.json      the video's index row, written last: the mark that it is done
+          index.csv            one row per video: label, group, method, status, face_rate, gaps,
+                               jitter, ...
           settings.json        the extraction settings, reused by 05_evaluate.py --video
+          preview.png          with --preview: a few crops of every video, to see what was extracted
+Every file is written under a temporary name and renamed when complete, so an interrupted run
+(Ctrl-C, kill -9) leaves nothing half-written that a later stage would trust; run the same command
+again and it skips the videos already done. Status of a video in index.csv:
+  ok         faces extracted
+  truncated  fewer frames decoded than the file announces (a cut-off download?); faces kept
+  too_short  fewer than --min-frames consecutive face frames: too short for a clip
+  no_face    no face found
+  empty      a zero-byte file
+  unreadable not a video OpenCV can decode
 
 With --demo it first writes a synthetic talking-face dataset (real videos and four kinds of
 temporal deepfakes, see common.py section 2) to data/videos, then extracts it.
@@ -17,7 +29,9 @@ temporal deepfakes, see common.py section 2) to data/videos, then extracts it.
 Run:
     python 01_extract_faces.py --demo                # make the demo set and extract it
     python 01_extract_faces.py --videos my_videos    # your own real/ and fake/ folders
-    python 01_extract_faces.py --detector yunet      # YuNet instead of Haar (downloads 230 kB once)
+    python 01_extract_faces.py --detector yunet      # YuNet (downloads 230 kB once) instead of auto
+    python 01_extract_faces.py --shard 2/4           # the 2nd quarter of the videos (cluster jobs)
+    python 01_extract_faces.py --preview             # also draw a contact sheet of the crops
 """
 
 import argparse
@@ -43,14 +57,20 @@ def parse_args(argv=None):
                    help="side of the square face crops in pixels (default: 48; 32 with --demo, whose drawn faces "
                         "have no finer detail, so that the demo trains in seconds)")
     p.add_argument("--margin", type=float, default=0.15, help="crop margin around the face box, as a fraction of its side (default: %(default)s)")
-    p.add_argument("--detector", choices=["haar", "yunet"], default="haar",
-                   help="haar: OpenCV's cascade, offline; yunet: a small CNN, more accurate (default: %(default)s)")
+    p.add_argument("--detector", choices=["auto", "haar", "yunet"], default=None,
+                   help="haar: OpenCV's cascade, offline; yunet: a small CNN, faster and more accurate; auto: "
+                        "yunet when its model is given, cached or downloadable, else haar "
+                        "(default: auto; haar with --demo, so that every demo gives the same numbers)")
     p.add_argument("--detector-model", default=None, help="path of the YuNet .onnx file (default: download once to a cache)")
     p.add_argument("--detect-width", type=int, default=320, help="detect on frames scaled down to this width (default: %(default)s)")
     p.add_argument("--detect-every", type=int, default=3, help="run the detector every k-th frame and interpolate between (default: %(default)s)")
     p.add_argument("--max-gap", type=int, default=12, help="fill detection gaps up to this many frames; longer gaps split the track (default: %(default)s)")
     p.add_argument("--smooth", type=int, default=5, help="moving-average window for the face box, in frames (default: %(default)s)")
+    p.add_argument("--min-frames", type=int, default=16, help="fewer consecutive face frames than this: status too_short (default: %(default)s)")
     p.add_argument("--workers", type=int, default=os.cpu_count(), help="videos processed in parallel (default: all %(default)s cores)")
+    p.add_argument("--shard", default="1/1", help="i/n: process only the i-th of n slices of the video list (default: %(default)s)")
+    p.add_argument("--overwrite", action="store_true", help="redo videos already extracted (default: skip them)")
+    p.add_argument("--preview", action="store_true", help="write preview.png, a contact sheet of a few crops per video")
     demo = p.add_argument_group("demo data (--demo)")
     demo.add_argument("--demo", action="store_true", help="first write the synthetic demo dataset to --videos")
     demo.add_argument("--identities", type=int, default=40, help="demo people; each has 1 real and 4 fake videos (default: %(default)s)")
@@ -61,6 +81,14 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.size is None:
         args.size = 32 if args.demo else 48
+    if args.detector is None:
+        args.detector = "haar" if args.demo else "auto"
+    try:
+        i, n = (int(x) for x in args.shard.split("/"))
+        assert 1 <= i <= n
+    except (ValueError, AssertionError):
+        p.error(f"--shard {args.shard!r}: expected i/n with 1 <= i <= n, e.g. 2/4")
+    args.shard_index, args.shard_count = i, n
     return args
 
 
@@ -106,6 +134,33 @@ def list_videos(videos: Path) -> list[dict]:
     return items
 
 
+SETTINGS = ("size", "margin", "detector", "detector_model", "detect_width", "detect_every", "max_gap", "smooth")
+
+
+def source_stamp(path: str) -> dict:
+    """What identifies the file a row was made from: a changed file is extracted again."""
+    st = Path(path).stat()
+    return {"source_size": st.st_size, "source_mtime_ns": st.st_mtime_ns}
+
+
+def done_row(item: dict, args, out: Path) -> dict | None:
+    """The index row of a video already extracted with the same settings from the same file, if any."""
+    marker = out / f"{item['video_id']}.json"
+    if not marker.is_file():
+        return None
+    try:
+        row = common.read_json(marker)
+    except (OSError, ValueError):
+        return None
+    same = row.get("settings") == {k: getattr(args, k) for k in SETTINGS} and \
+        {k: row.get(k) for k in ("source_size", "source_mtime_ns")} == source_stamp(item["path"])
+    has_arrays = row.get("status") not in WITH_ARRAYS or (out / f"{item['video_id']}.npy").is_file()
+    return row if same and has_arrays else None
+
+
+WITH_ARRAYS = ("ok", "truncated", "too_short")  # statuses that come with face arrays
+
+
 def start_worker(args):
     """Runs once in each worker process: one detector per process, one OpenCV thread per process
     (the processes already keep the cores busy; more threads would only fight over them)."""
@@ -115,26 +170,57 @@ def start_worker(args):
 
 
 def extract_one(item: dict) -> dict:
-    """Extract one video's faces and write its arrays; returns its index.csv row."""
+    """Extract one video's faces and write its arrays, then its row (the mark that it is done)."""
     args, out = settings, Path(settings.out)
-    row = {**item, "fps": "", "frames": 0, "kept": 0, "face_rate": 0.0, "detector": detector.name}
-    try:
-        faces = common.extract_faces(Path(item["path"]), detector, args.size, args.margin, args.detect_width,
-                                     args.detect_every, args.max_gap, args.smooth)
-    except common.VideoError as err:
-        tqdm.write(f"warning: {item['path']}: unreadable ({err}); skipped")
-        return {**row, "status": "unreadable"}
-    row.update(fps=round(faces["fps"], 3), frames=faces["frames"], kept=len(faces["crops"]),
-               face_rate=round(faces["face_rate"], 4))
-    if len(faces["crops"]) == 0:
-        tqdm.write(f"warning: {item['path']}: no face found in {faces['frames']} frames; skipped")
-        return {**row, "status": "no_face"}
+    row = {**item, "fps": "", "frames": 0, "kept": 0, "face_rate": 0.0, "gaps": "", "segments": 0, "jitter": "",
+           "detector": args.detector, "settings": {k: getattr(args, k) for k in SETTINGS}, **source_stamp(item["path"])}
     vid = item["video_id"]
-    common.save_atomic(out / f"{vid}.npy", lambda tmp: np.save(tmp, faces["crops"]))
-    common.save_atomic(out / f"{vid}.meta.npz", lambda tmp: np.savez(
-        tmp, frame_idx=faces["frame_idx"], boxes=faces["boxes"], detected=faces["detected"],
-        interpolated=faces["interpolated"], fps=faces["fps"]))
-    return {**row, "status": "ok"}
+    if Path(item["path"]).stat().st_size == 0:
+        status, why = "empty", "a zero-byte file"
+    else:
+        try:
+            faces = common.extract_faces(Path(item["path"]), detector, args.size, args.margin, args.detect_width,
+                                         args.detect_every, args.max_gap, args.smooth)
+            status, why = "ok", ""
+        except common.VideoError as err:
+            status, why = "unreadable", f"not a video OpenCV can decode ({err})"
+    if status == "ok":
+        row.update(fps=round(faces["fps"], 3), frames=faces["frames"], kept=len(faces["crops"]),
+                   face_rate=round(faces["face_rate"], 4), gaps=faces["gaps"], segments=faces["segments"],
+                   jitter=round(faces["jitter"], 5) if np.isfinite(faces["jitter"]) else "")
+        longest = max((b - a for a, b in common.runs(np.diff(faces["frame_idx"]) == 1)), default=0) + 1
+        if len(faces["crops"]) == 0:
+            status, why = "no_face", f"no face found in {faces['frames']} frames"
+        elif longest < args.min_frames:
+            status, why = "too_short", f"only {longest} consecutive face frames (< --min-frames {args.min_frames})"
+        elif faces["announced"] and faces["frames"] < 0.9 * faces["announced"] - 1:
+            status, why = "truncated", f"decoded {faces['frames']} of the {faces['announced']} frames it announces"
+        if status in WITH_ARRAYS:
+            common.save_atomic(out / f"{vid}.npy", lambda tmp: np.save(tmp, faces["crops"]))
+            common.save_atomic(out / f"{vid}.meta.npz", lambda tmp: np.savez(
+                tmp, frame_idx=faces["frame_idx"], boxes=faces["boxes"], detected=faces["detected"],
+                interpolated=faces["interpolated"], fps=faces["fps"]))
+    if why:
+        tqdm.write(f"warning: {item['path']}: {status}: {why}")
+    row["status"] = status
+    common.write_json(out / f"{vid}.json", row)
+    return row
+
+
+def write_preview(rows: list[dict], out: Path, per_video: int = 8, max_videos: int = 60) -> None:
+    """preview.png: one line per video, `per_video` crops spread over it, labelled with its id."""
+    lines = []
+    for row in [r for r in rows if r["status"] in WITH_ARRAYS][:max_videos]:
+        crops = np.load(out / f"{row['video_id']}.npy", mmap_mode="r")
+        picks = np.linspace(0, len(crops) - 1, per_video).round().astype(int)
+        strip = np.hstack([cv2.resize(np.asarray(crops[i]), (64, 64)) for i in picks])[..., ::-1]
+        label = np.full((18, strip.shape[1], 3), 255, np.uint8)
+        cv2.putText(label, f"{row['video_id']} ({row['status']}, face rate {row['face_rate']})", (3, 13),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+        lines.append(np.vstack([label, strip]))
+    if lines:
+        common.save_atomic(out / "preview.png", lambda tmp: cv2.imwrite(str(tmp), np.vstack(lines)))
+        print(f"wrote {out / 'preview.png'} ({len(lines)} videos)")
 
 
 def main(argv=None):
@@ -149,21 +235,41 @@ def main(argv=None):
     if not items:
         sys.exit(f"error: no videos under {videos}/real or {videos}/fake (extensions: "
                  f"{', '.join(sorted(common.VIDEO_EXTENSIONS))}).")
-    common.make_detector(args.detector, args.detector_model)  # fail here, once, if it cannot load
+    try:  # once, here: a download happens once, and a detector that cannot load fails before any work
+        args.detector, args.detector_model = common.resolve_detector(args.detector, args.detector_model)
+        common.make_detector(args.detector, args.detector_model)
+    except common.DetectorError as err:
+        sys.exit(f"error: {err}")
     out.mkdir(parents=True, exist_ok=True)
+    for leftover in out.glob(".*.partial.*"):  # temporary files of an interrupted run
+        leftover.unlink()
 
+    # This shard's slice of the list; videos already done with these settings are skipped.
+    mine = items[args.shard_index - 1 :: args.shard_count]
+    todo = [item for item in mine if args.overwrite or done_row(item, args, out) is None]
     t0 = time.time()
-    with multiprocessing.Pool(args.workers, initializer=start_worker, initargs=(args,)) as pool:
-        rows = list(tqdm(pool.imap(extract_one, items), total=len(items), desc="extracting faces", unit="video"))
-    common.write_csv(out / "index.csv", rows, common.INDEX_FIELDS)
-    settings = {k: getattr(args, k) for k in ("size", "margin", "detector", "detect_width", "detect_every", "max_gap", "smooth")}
-    common.write_json(out / "settings.json", {**settings, "detector_model": args.detector_model})
-
+    if todo:
+        with multiprocessing.Pool(min(args.workers, len(todo)), initializer=start_worker, initargs=(args,)) as pool:
+            rows = list(tqdm(pool.imap(extract_one, todo), total=len(todo), desc="extracting faces", unit="video"))
+    else:
+        rows = []
     seconds = time.time() - t0
+
+    # index.csv lists every video of the whole list that is done (by this shard or another).
+    done = [row for item in items if (row := done_row(item, args, out)) is not None]
+    common.write_csv(out / "index.csv", done, common.INDEX_FIELDS)
+    common.write_json(out / "settings.json", {k: getattr(args, k) for k in SETTINGS})
+    if args.preview:
+        write_preview(done, out)
+
     frames = sum(int(r["frames"]) for r in rows)
-    status = {s: sum(r["status"] == s for r in rows) for s in ("ok", "unreadable", "no_face")}
-    print(f"{len(rows)} videos: {status['ok']} ok, {status['no_face']} without a face, "
-          f"{status['unreadable']} unreadable | {frames} frames in {seconds:.1f}s ({frames / max(seconds, 1e-9):.0f} frames/s)")
+    count = {s: sum(r["status"] == s for r in rows) for s in ("ok", "truncated", "too_short", "no_face", "empty", "unreadable")}
+    print(f"{len(rows)} videos extracted, {len(mine) - len(todo)} already done and skipped"
+          + (f" (shard {args.shard})" if args.shard_count > 1 else "")
+          + "".join(f", {n} {s}" for s, n in count.items() if n))
+    print(f"{frames} frames in {seconds:.1f}s ({frames / max(seconds, 1e-9):.0f} frames/s) with {args.detector}")
+    if len(done) < len(items):
+        print(f"index.csv lists {len(done)} of {len(items)} videos; the rest belong to other shards or failed to finish")
     print(f"wrote {out / 'index.csv'}; next: python 02_make_clips.py")
 
 

@@ -43,7 +43,8 @@ def main(argv=None):
     faces, out = Path(args.faces), Path(args.out)
     if not (faces / "index.csv").is_file():
         sys.exit(f"error: {faces / 'index.csv'} not found. Run 01_extract_faces.py first.")
-    videos = [r for r in common.read_csv(faces / "index.csv") if r["status"] == "ok"]
+    # Videos with face arrays; a too_short one may still fit a shorter --clip-len.
+    videos = [r for r in common.read_csv(faces / "index.csv") if r["status"] in ("ok", "truncated", "too_short")]
 
     # Cut each video into windows of consecutive frames (the meta file knows where the gaps are).
     clips_per_video = {}

@@ -412,11 +412,15 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+class DetectorError(Exception):
+    """A face detector that cannot be loaded; the message says what to do."""
+
+
 def yunet_model(path: str | None = None) -> Path:
     """Path of the YuNet ONNX model: the given file, the cached copy, or a verified one-time download."""
     if path:
         if not Path(path).is_file():
-            sys.exit(f"error: --detector-model {path} does not exist")
+            raise DetectorError(f"--detector-model {path} does not exist")
         return Path(path)
     cached = CACHE_DIR / "face_detection_yunet_2023mar.onnx"
     if not cached.is_file():
@@ -424,16 +428,36 @@ def yunet_model(path: str | None = None) -> Path:
         tmp = atomic_path(cached)
         cached.parent.mkdir(parents=True, exist_ok=True)
         try:
-            urllib.request.urlretrieve(YUNET_URL, tmp)
+            with urllib.request.urlopen(YUNET_URL, timeout=30) as response:
+                tmp.write_bytes(response.read())
         except OSError as err:
             tmp.unlink(missing_ok=True)
-            sys.exit(f"error: cannot download YuNet ({err}). Download {YUNET_URL} by hand and pass "
-                     "--detector-model PATH, or use --detector haar.")
+            raise DetectorError(f"cannot download YuNet ({err}). Download {YUNET_URL} by hand and pass "
+                                "--detector-model PATH, or use --detector haar.") from None
         if sha256_of(tmp) != YUNET_SHA256:
             tmp.unlink()
-            sys.exit(f"error: the downloaded YuNet model has the wrong sha256 (expected {YUNET_SHA256}).")
+            raise DetectorError(f"the downloaded YuNet model has the wrong sha256 (expected {YUNET_SHA256}).")
         os.replace(tmp, cached)
     return cached
+
+
+def resolve_detector(name: str, model_path: str | None = None) -> tuple[str, str | None]:
+    """Turn 'auto' into 'yunet' (when its model is given, cached or downloadable) or 'haar'.
+
+    Returns (detector name, model path); raises DetectorError when nothing usable is left.
+    """
+    if name in ("auto", "yunet"):
+        try:
+            return "yunet", str(yunet_model(model_path))
+        except DetectorError as err:
+            if name == "yunet":
+                raise
+            print(f"note: YuNet is not available ({err}); using Haar")
+    if not hasattr(cv2, "CascadeClassifier"):
+        raise DetectorError(f"OpenCV {cv2.__version__} has no Haar cascades (removed in OpenCV 5). Install "
+                            "'opencv-python<5' (pip install -r requirements.txt), or use YuNet: "
+                            "--detector yunet [--detector-model PATH].")
+    return "haar", None
 
 
 class HaarDetector:
@@ -443,8 +467,8 @@ class HaarDetector:
 
     def __init__(self):
         if not hasattr(cv2, "CascadeClassifier"):
-            sys.exit(f"error: OpenCV {cv2.__version__} has no Haar cascades (removed in OpenCV 5). "
-                     "Install 'opencv-python<5' (pip install -r requirements.txt) or use --detector yunet.")
+            raise DetectorError(f"OpenCV {cv2.__version__} has no Haar cascades (removed in OpenCV 5). Install "
+                                "'opencv-python<5' (pip install -r requirements.txt) or use --detector yunet.")
         # 'alt2' rather than 'default': as many faces found on real talking heads, fewer misses on
         # the demo's drawn faces (99.6% against 94% of frames), and slightly faster.
         self.cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml")
@@ -472,11 +496,12 @@ class YuNetDetector:
 
 
 def make_detector(name: str, model_path: str | None = None):
+    """A detector object from a (resolved) name: 'haar' or 'yunet'."""
     if name == "haar":
         return HaarDetector()
     if name == "yunet":
         return YuNetDetector(yunet_model(model_path))
-    raise ValueError(f"unknown detector {name!r}")
+    raise ValueError(f"unknown detector {name!r}; resolve 'auto' with resolve_detector first")
 
 
 def pick_face(boxes: np.ndarray, previous: np.ndarray | None) -> np.ndarray | None:
@@ -491,38 +516,6 @@ def pick_face(boxes: np.ndarray, previous: np.ndarray | None) -> np.ndarray | No
     best = int(np.argmin(distance))
     # A box far from the previous one is another face (or a false detection), not our speaker.
     return boxes[best] if distance[best] < 0.5 else None
-
-
-def detect_track(path: Path, detector, detect_width: int = 320, every: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
-    """Detect the speaker's face every `every` frames (and on every frame while the face is lost).
-
-    Returns (boxes [N, 4] in full-resolution pixels, NaN where no detection ran or none was found;
-    tried [N] bool, where the detector ran; fps). Between detections the face moves little, and
-    interpolating the boxes later is both faster and steadier than detecting on every frame.
-    """
-    cap, fps = open_video(path)
-    boxes, tried, previous, lost, misses = [], [], None, True, 0
-    try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            box = None
-            if lost or len(boxes) % every == 0:
-                scale = min(1.0, detect_width / frame.shape[1])
-                small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
-                box = pick_face(detector.detect(small) / scale, previous)
-                lost = box is None
-                misses = misses + 1 if lost else 0
-                if box is not None:
-                    previous = box
-                elif misses > 10:  # lost for long (a cut, the speaker left): start a new track
-                    previous = None
-            tried.append(box is not None or lost)
-            boxes.append(box if box is not None else np.full(4, np.nan, np.float32))
-    finally:
-        cap.release()
-    return np.array(boxes, np.float32).reshape(-1, 4), np.array(tried, bool), fps
 
 
 def fill_and_smooth(boxes: np.ndarray, max_gap: int, window: int, edge: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -563,49 +556,112 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
 
 
-def crop_face(frame: np.ndarray, box: np.ndarray, size: int, margin: float) -> np.ndarray:
-    """A square crop around the box, enlarged by `margin` on each side (to keep jaw and outline)."""
+def crop_square(box: np.ndarray, margin: float) -> tuple[float, float, float]:
+    """The crop of a face box: (centre x, centre y, side) of a square enlarged by `margin` on each
+    side, to keep the jaw and the outline. Detector boxes stop near the mouth, so the square is
+    shifted down a little to keep the chin inside."""
     x, y, w, h = box
-    side = max(w, h) * (1 + 2 * margin)
-    # Detector boxes stop at the mouth; shift the square down a little so the chin is inside.
-    cx, cy = x + w / 2, y + h / 2 + 0.1 * h
+    return x + w / 2, y + h / 2 + 0.1 * h, max(w, h) * (1 + 2 * margin)
+
+
+def cut_square(frame: np.ndarray, cx: float, cy: float, side: float, out: int) -> np.ndarray:
+    """The square (cx, cy, side) of a frame resampled to out x out pixels (area averaging, so a
+    large face shrinks without aliasing); the border is replicated where the square leaves the frame."""
+    s = max(1, int(round(side)))
     x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    s = int(round(side))
-    # Pad by replicating the border when the square leaves the frame (head near the edge).
     pad = max(0, -x0, -y0, x0 + s - frame.shape[1], y0 + s - frame.shape[0])
     if pad:
         frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         x0, y0 = x0 + pad, y0 + pad
-    return cv2.resize(frame[y0 : y0 + s, x0 : x0 + s], (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(frame[y0 : y0 + s, x0 : x0 + s], (out, out), interpolation=cv2.INTER_AREA)
+
+
+# Each frame keeps a small patch around the face, 1.5x the crop, at the crop's resolution: enough
+# room for the smoothed box to move within it, so one pass over the video suffices (decoding it
+# twice would halve the speed) and memory stays small (a 48-px crop keeps 72 x 72 pixels a frame).
+PATCH_SCALE = 1.5
 
 
 def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_width: int = 320,
                   every: int = 3, max_gap: int = 12, smooth: int = 5) -> dict:
-    """Face crops of the main speaker of one video. Raises VideoError when the video is unreadable.
+    """Face crops of the main speaker of one video, in one pass. Raises VideoError when unreadable.
+
+    The detector runs every `every` frames (and on every frame while the face is lost) on a copy
+    scaled to at most `detect_width` pixels wide; boxes are mapped back to full resolution.
+    Between detections, short gaps (<= max_gap frames) are interpolated, longer ones cut the track,
+    and the box is smoothed over `smooth` frames before the crops are cut.
 
     Returns a dict with 'crops' (uint8 [K, size, size, 3] RGB, one per kept frame), 'frame_idx',
-    'boxes', 'detected', 'interpolated', 'fps', 'frames' (frames decoded) and 'face_rate'.
+    'boxes', 'detected', 'interpolated', 'fps', 'frames' (decoded), 'announced' (frame count in the
+    container, 0 if unknown), 'face_rate' (share of detection attempts that found the face),
+    'gaps' (runs of failed detections), 'segments' (pieces of track) and 'jitter' (mean
+    frame-to-frame shift of the box centre, as a fraction of the box side).
     """
-    raw, tried, fps = detect_track(path, detector, detect_width, every)
-    if len(raw) == 0:
+    cap, fps = open_video(path)
+    announced = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
+    raw, tried, patches = [], [], {}
+    previous, lost, misses = None, True, 0
+    patch_px = int(np.ceil(size * PATCH_SCALE))
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            k, box = len(raw), None
+            if lost or k % every == 0:
+                scale = min(1.0, detect_width / frame.shape[1])
+                small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
+                box = pick_face(detector.detect(small) / scale, previous)
+                lost = box is None
+                misses = misses + 1 if lost else 0
+                if box is not None:
+                    previous = box
+                elif misses > 10:  # lost for long (a cut, the speaker left): start a new track
+                    previous = None
+            tried.append(box is not None or lost)
+            raw.append(box if box is not None else np.full(4, np.nan, np.float32))
+            if previous is not None:  # keep the neighbourhood of the face for the final crop
+                cx, cy, side = crop_square(previous, margin)
+                patches[k] = (cut_square(frame, cx, cy, side * PATCH_SCALE, patch_px),
+                              cx - side * PATCH_SCALE / 2, cy - side * PATCH_SCALE / 2, side * PATCH_SCALE)
+    finally:
+        cap.release()
+    if not raw:
         raise VideoError("no frame could be decoded")
+    raw, tried = np.array(raw, np.float32).reshape(-1, 4), np.array(tried, bool)
     boxes, keep, interpolated = fill_and_smooth(raw, max_gap, smooth, edge=every - 1)
-    # Second pass: decode again and crop along the smoothed track (holding every full-resolution
-    # frame of a long video in memory would not fit on a laptop).
-    crops = [crop_face(frame, boxes[k], size, margin) for k, frame in enumerate(iter_frames(path))
-             if k < len(keep) and keep[k]]
-    crops = np.array([cv2.cvtColor(c, cv2.COLOR_BGR2RGB) for c in crops], np.uint8).reshape(-1, size, size, 3)
-    frame_idx = np.flatnonzero(keep)[: len(crops)]
+    keep &= np.isin(np.arange(len(raw)), list(patches))
+
+    # Cut each kept frame's crop out of its patch, along the smoothed track.
+    crops = []
+    frame_idx = np.flatnonzero(keep)
+    for k in frame_idx:
+        patch, px0, py0, pside = patches[k]
+        cx, cy, side = crop_square(boxes[k], margin)
+        zoom = size / side  # output pixels per frame pixel
+        m = np.array([[zoom, 0, -(cx - side / 2 - px0) * zoom], [0, zoom, -(cy - side / 2 - py0) * zoom]])
+        m[:, :2] *= pside / patch_px  # the affine map reads patch pixels, not frame pixels
+        crop = cv2.warpAffine(patch, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        crops.append(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+    crops = np.array(crops, np.uint8).reshape(-1, size, size, 3)
+
+    found = ~np.isnan(raw[:, 0])
+    centres = boxes[frame_idx, :2] + boxes[frame_idx, 2:] / 2
+    same_segment = np.diff(frame_idx) == 1
+    shifts = np.linalg.norm(np.diff(centres, axis=0), axis=1)[same_segment] / boxes[frame_idx[1:], 2][same_segment]
     return {
         "crops": crops,
         "frame_idx": frame_idx,
         "boxes": boxes[frame_idx],
-        "detected": ~np.isnan(raw[frame_idx, 0]),
+        "detected": found[frame_idx],
         "interpolated": interpolated[frame_idx],
         "fps": fps,
         "frames": len(raw),
-        # Share of detection attempts that found the face.
-        "face_rate": float((~np.isnan(raw[tried, 0])).mean()) if tried.any() else 0.0,
+        "announced": announced,
+        "face_rate": float(found[tried].mean()) if tried.any() else 0.0,
+        "gaps": len(runs(tried & ~found)),
+        "segments": len(runs(keep)),
+        "jitter": float(shifts.mean()) if len(shifts) else float("nan"),
     }
 
 
@@ -619,7 +675,7 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
 # prediction all go through it, so a model never sees a differently prepared input.
 
 INDEX_FIELDS = ["video_id", "path", "label", "group", "split", "method", "fps", "frames", "kept",
-                "face_rate", "status", "detector"]
+                "face_rate", "gaps", "segments", "jitter", "status", "detector"]
 CLIP_FIELDS = ["clip_id", "video_id", "start", "length", "label", "group", "method", "split"]
 
 
@@ -997,8 +1053,9 @@ def train(model: nn.Module, args, config: dict) -> Path:
             # this epoch's video-level validation scores, chosen here, never on the test split.
             videos = video_level([{**r, "prob": p} for r, p in zip(val_rows, vp)])
             threshold = equal_error_rate([int(v["label"]) for v in videos], [v["prob"] for v in videos])[1]
-            state = {"model": model.state_dict(), "config": config, "epoch": epoch, "val_auc": best_auc,
-                     "threshold": threshold}
+            # Plain Python numbers only: weights_only loading refuses NumPy scalars on NumPy 1.x.
+            state = {"model": model.state_dict(), "config": config, "epoch": epoch, "val_auc": float(best_auc),
+                     "threshold": float(threshold)}
             save_atomic(out / "best.pt", lambda tmp: torch.save(state, tmp))
         print(f"epoch {epoch:3d} | train loss {train_loss:.4f} acc {train_acc:.3f} | val loss {val_loss:.4f} "
               f"acc {m['accuracy']:.3f} auc {m['auc']:.3f}{' *' if improved else ''} | {time.time() - t0:.1f}s")

@@ -22,7 +22,7 @@ def test_corrupt_empty_and_faceless_videos_get_a_status(tmp_path):
     result = run_script("01_extract_faces.py", "--videos", videos, "--out", tmp_path / "faces", cwd=tmp_path)
     with open(tmp_path / "faces" / "index.csv", newline="") as f:
         status = {r["video_id"]: r["status"] for r in csv.DictReader(f)}
-    assert status == {"real__id000": "ok", "fake__FaceSwap__id000": "ok", "real__empty": "unreadable",
+    assert status == {"real__id000": "ok", "fake__FaceSwap__id000": "ok", "real__empty": "empty",
                       "real__not_a_video": "unreadable", "fake__FaceSwap__no_face": "no_face"}
     warnings = [line for line in result.stdout.splitlines() + result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 3 and all("empty" in w or "not_a_video" in w or "no_face" in w for w in warnings)
