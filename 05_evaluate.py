@@ -113,8 +113,8 @@ def judge_video(args, runs, device) -> None:
             detector = common.make_detector(fs.get("detector", "haar"), fs.get("detector_model"))
             try:
                 extracted[key] = common.extract_faces(path, detector, fs.get("size", 48), fs.get("margin", 0.15),
-                                                      fs.get("detect_width", 320), fs.get("detect_every", 3),
-                                                      fs.get("max_gap", 12), fs.get("smooth", 5))
+                                                      fs.get("detect_width", 320), fs.get("detect_every", 8),
+                                                      fs.get("max_gap", 12), fs.get("smooth", 15))
             except common.VideoError as err:
                 sys.exit(f"error: {path}: cannot read it as a video ({err})")
         faces = extracted[key]

@@ -504,8 +504,12 @@ def make_detector(name: str, model_path: str | None = None):
     raise ValueError(f"unknown detector {name!r}; resolve 'auto' with resolve_detector first")
 
 
-def pick_face(boxes: np.ndarray, previous: np.ndarray | None) -> np.ndarray | None:
-    """The box that continues the track: nearest to the previous box, else the largest face."""
+def pick_face(boxes: np.ndarray, previous: np.ndarray | None, frames_since: int = 1) -> np.ndarray | None:
+    """The box that continues the track: nearest to the previous box, else the largest face.
+
+    A box farther from the previous one than a head can move in `frames_since` frames (a fifth of
+    its width a frame, at least half a width) is another face or a false detection.
+    """
     if len(boxes) == 0:
         return None
     if previous is None:
@@ -514,8 +518,7 @@ def pick_face(boxes: np.ndarray, previous: np.ndarray | None) -> np.ndarray | No
     prev_centre = previous[:2] + previous[2:] / 2
     distance = np.linalg.norm(centres - prev_centre, axis=1) / previous[2]
     best = int(np.argmin(distance))
-    # A box far from the previous one is another face (or a false detection), not our speaker.
-    return boxes[best] if distance[best] < 0.5 else None
+    return boxes[best] if distance[best] < max(0.5, 0.2 * frames_since) else None
 
 
 def fill_and_smooth(boxes: np.ndarray, max_gap: int, window: int, edge: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -564,30 +567,44 @@ def crop_square(box: np.ndarray, margin: float) -> tuple[float, float, float]:
     return x + w / 2, y + h / 2 + 0.1 * h, max(w, h) * (1 + 2 * margin)
 
 
-def cut_square(frame: np.ndarray, cx: float, cy: float, side: float, out: int) -> np.ndarray:
-    """The square (cx, cy, side) of a frame resampled to out x out pixels (area averaging, so a
-    large face shrinks without aliasing); the border is replicated where the square leaves the frame."""
-    s = max(1, int(round(side)))
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    pad = max(0, -x0, -y0, x0 + s - frame.shape[1], y0 + s - frame.shape[0])
-    if pad:
-        frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        x0, y0 = x0 + pad, y0 + pad
-    return cv2.resize(frame[y0 : y0 + s, x0 : x0 + s], (out, out), interpolation=cv2.INTER_AREA)
+def cut_patch(frame: np.ndarray, cx: float, cy: float, side: float, min_px: int) -> tuple[np.ndarray, float, float, float]:
+    """The square (cx, cy, side) of a frame, shrunk to at least min_px pixels a side.
+
+    Returns (patch, x0, y0, side) with the square actually cut (x0, y0: its top-left corner in the
+    frame). Area averaging avoids aliasing, and it is 4x faster for a whole-number factor, so the
+    square is trimmed by a few pixels to a multiple of the factor. The border is replicated where
+    the square leaves the frame.
+    """
+    k = max(1, int(side) // min_px)  # whole-number shrink factor
+    px = max(1, int(side) // k)  # patch side in pixels (min_px .. 2 min_px)
+    s = k * px  # side of the square actually cut, in frame pixels
+    x0, y0 = int(round(cx - s / 2)), int(round(cy - s / 2))
+    h, w = frame.shape[:2]
+    # Cut what lies inside the frame, then pad that small piece (not the whole frame).
+    region = frame[max(0, y0) : max(0, min(h, y0 + s)), max(0, x0) : max(0, min(w, x0 + s))]
+    if region.size == 0:
+        return np.zeros((px, px, 3), frame.dtype), x0, y0, s
+    if region.shape[:2] != (s, s):
+        top, left = max(0, -y0), max(0, -x0)
+        region = cv2.copyMakeBorder(region, top, s - region.shape[0] - top, left, s - region.shape[1] - left,
+                                    cv2.BORDER_REPLICATE)
+    return cv2.resize(region, (px, px), interpolation=cv2.INTER_AREA), x0, y0, s
 
 
-# Each frame keeps a small patch around the face, 1.5x the crop, at the crop's resolution: enough
-# room for the smoothed box to move within it, so one pass over the video suffices (decoding it
-# twice would halve the speed) and memory stays small (a 48-px crop keeps 72 x 72 pixels a frame).
-PATCH_SCALE = 1.5
+# Each frame keeps a small patch around the face, 1.3x the crop, at 1-2x the crop's resolution:
+# enough room for the smoothed box to move within it, so one pass over the video suffices (decoding
+# it twice would halve the speed) and memory stays small (a 48-px crop keeps at most 126 x 126
+# pixels a frame).
+PATCH_SCALE = 1.3
 
 
 def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_width: int = 320,
-                  every: int = 3, max_gap: int = 12, smooth: int = 5) -> dict:
+                  every: int = 8, max_gap: int = 12, smooth: int = 15) -> dict:
     """Face crops of the main speaker of one video, in one pass. Raises VideoError when unreadable.
 
     The detector runs every `every` frames (and on every frame while the face is lost) on a copy
-    scaled to at most `detect_width` pixels wide; boxes are mapped back to full resolution.
+    scaled to at most `detect_width` pixels wide, or smaller while it follows a face (a face ~100 px
+    wide is found as well as a larger one, and faster); boxes are mapped back to full resolution.
     Between detections, short gaps (<= max_gap frames) are interpolated, longer ones cut the track,
     and the box is smoothed over `smooth` frames before the crops are cut.
 
@@ -600,7 +617,7 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
     cap, fps = open_video(path)
     announced = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
     raw, tried, patches = [], [], {}
-    previous, lost, misses = None, True, 0
+    previous, last_seen, lost, misses = None, 0, True, 0
     patch_px = int(np.ceil(size * PATCH_SCALE))
     try:
         while True:
@@ -610,20 +627,21 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
             k, box = len(raw), None
             if lost or k % every == 0:
                 scale = min(1.0, detect_width / frame.shape[1])
+                if previous is not None:  # a face we follow is found again at ~100 px wide: no need for more
+                    scale = min(scale, 100 / previous[2])
                 small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
-                box = pick_face(detector.detect(small) / scale, previous)
+                box = pick_face(detector.detect(small) / scale, previous, k - last_seen)
                 lost = box is None
                 misses = misses + 1 if lost else 0
                 if box is not None:
-                    previous = box
+                    previous, last_seen = box, k
                 elif misses > 10:  # lost for long (a cut, the speaker left): start a new track
                     previous = None
             tried.append(box is not None or lost)
             raw.append(box if box is not None else np.full(4, np.nan, np.float32))
             if previous is not None:  # keep the neighbourhood of the face for the final crop
                 cx, cy, side = crop_square(previous, margin)
-                patches[k] = (cut_square(frame, cx, cy, side * PATCH_SCALE, patch_px),
-                              cx - side * PATCH_SCALE / 2, cy - side * PATCH_SCALE / 2, side * PATCH_SCALE)
+                patches[k] = cut_patch(frame, cx, cy, side * PATCH_SCALE, patch_px)
     finally:
         cap.release()
     if not raw:
@@ -640,7 +658,7 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
         cx, cy, side = crop_square(boxes[k], margin)
         zoom = size / side  # output pixels per frame pixel
         m = np.array([[zoom, 0, -(cx - side / 2 - px0) * zoom], [0, zoom, -(cy - side / 2 - py0) * zoom]])
-        m[:, :2] *= pside / patch_px  # the affine map reads patch pixels, not frame pixels
+        m[:, :2] *= pside / patch.shape[0]  # the affine map reads patch pixels, not frame pixels
         crop = cv2.warpAffine(patch, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         crops.append(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
     crops = np.array(crops, np.uint8).reshape(-1, size, size, 3)
