@@ -23,7 +23,7 @@ import common
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    common.add_training_args(p, epochs=10, lr=6e-3, batch_size=16, out="runs/cnn_lstm")
+    common.add_training_args(p, epochs=12, lr=6e-3, batch_size=16, out="runs/cnn_lstm")
     p.add_argument("--temporal", choices=["lstm", "gru", "mean"], default="lstm",
                    help="sequence model over frame features; mean = frame-level baseline (default: %(default)s)")
     p.add_argument("--input", choices=["auto", "rgb", "diff", "both"], default="auto",
