@@ -85,8 +85,9 @@ def parse_args(argv=None):
         args.detector = "haar" if args.demo else "auto"
     try:
         i, n = (int(x) for x in args.shard.split("/"))
-        assert 1 <= i <= n
-    except (ValueError, AssertionError):
+    except ValueError:
+        i = n = 0
+    if not 1 <= i <= n:
         p.error(f"--shard {args.shard!r}: expected i/n with 1 <= i <= n, e.g. 2/4")
     args.shard_index, args.shard_count = i, n
     return args
