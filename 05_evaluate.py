@@ -110,7 +110,10 @@ def judge_video(args, runs, device) -> None:
             print(f"warning: {run} does not record its face-extraction settings; using 01's defaults")
         key = json.dumps(fs, sort_keys=True)
         if key not in extracted:
-            detector = common.make_detector(fs.get("detector", "haar"), fs.get("detector_model"))
+            try:
+                detector = common.make_detector(fs.get("detector", "haar"), fs.get("detector_model"))
+            except common.DetectorError as err:
+                sys.exit(f"error: the face detector {run.name} was trained with cannot load: {err}")
             try:
                 extracted[key] = common.extract_faces(path, detector, fs.get("size", 48), fs.get("margin", 0.15),
                                                       fs.get("detect_width", 320), fs.get("detect_every", 8),

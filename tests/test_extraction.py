@@ -142,3 +142,14 @@ def test_auto_detector_falls_back_to_haar_without_yunet(tmp_path, monkeypatch):
         raise AssertionError("yunet without a model must fail")
     except common.DetectorError as err:
         assert "--detector-model" in str(err)
+
+
+def test_opencv_without_haar_says_what_to_do(monkeypatch):
+    """OpenCV 5 dropped the Haar cascades: the message must say so and how to fix it."""
+    monkeypatch.delattr(common.cv2, "CascadeClassifier")
+    for call in (lambda: common.resolve_detector("haar"), common.HaarDetector):
+        try:
+            call()
+            raise AssertionError("Haar without CascadeClassifier must fail")
+        except common.DetectorError as err:
+            assert "OpenCV 5" in str(err) and "opencv-python<5" in str(err) and "yunet" in str(err)
