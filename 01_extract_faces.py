@@ -135,7 +135,7 @@ def list_videos(videos: Path) -> list[dict]:
     return items
 
 
-SETTINGS = ("size", "margin", "detector", "detector_model", "detect_width", "detect_every", "max_gap", "smooth")
+SETTINGS = ("detector", "detector_model", *common.EXTRACT_SETTINGS)  # what settings.json records
 
 
 def source_stamp(path: str) -> dict:
@@ -180,8 +180,8 @@ def extract_one(item: dict) -> dict:
         status, why = "empty", "a zero-byte file"
     else:
         try:
-            faces = common.extract_faces(Path(item["path"]), detector, args.size, args.margin, args.detect_width,
-                                         args.detect_every, args.max_gap, args.smooth)
+            faces = common.extract_faces(Path(item["path"]), detector,
+                                         **{k: getattr(args, k) for k in common.EXTRACT_SETTINGS})
             status, why = "ok", ""
         except common.VideoError as err:
             status, why = "unreadable", f"not a video OpenCV can decode ({err})"

@@ -114,10 +114,9 @@ def judge_video(args, runs, device) -> None:
                 detector = common.make_detector(fs.get("detector", "haar"), fs.get("detector_model"))
             except common.DetectorError as err:
                 sys.exit(f"error: the face detector {run.name} was trained with cannot load: {err}")
-            try:
-                extracted[key] = common.extract_faces(path, detector, fs.get("size", 48), fs.get("margin", 0.15),
-                                                      fs.get("detect_width", 320), fs.get("detect_every", 8),
-                                                      fs.get("max_gap", 12), fs.get("smooth", 15))
+            try:  # the recorded settings; extract_faces's own defaults for any not recorded
+                extracted[key] = common.extract_faces(path, detector, **{k: fs[k] for k in common.EXTRACT_SETTINGS
+                                                                         if k in fs})
             except common.VideoError as err:
                 sys.exit(f"error: {path}: cannot read it as a video ({err})")
         faces = extracted[key]
@@ -161,20 +160,19 @@ def evaluate_run(run: Path, args, device) -> dict:
     model, config, _ = load_run(run, device)
     trained_on = Path(config["clips"])
     test_dir = Path(args.clips) if args.clips else trained_on
-    faces_of = {trained_on: Path(config["faces"])}
-    if test_dir not in faces_of:
-        faces_of[test_dir] = Path(common.read_json(test_dir / "settings.json")["faces"])
     if not (test_dir / "clips.csv").is_file():
         sys.exit(f"error: {test_dir / 'clips.csv'} not found; run 02_make_clips.py for that dataset first.")
+    test_faces = Path(config["faces"]) if test_dir == trained_on else Path(
+        common.read_json(test_dir / "settings.json")["faces"])
     test_rows = [r for r in common.read_csv(test_dir / "clips.csv") if r["split"] == args.split]
     if not test_rows:
         sys.exit(f"error: {test_dir / 'clips.csv'} has no {args.split} clips: nothing to evaluate. "
                  "Check the split fractions of 02_make_clips.py.")
     val_rows = [r for r in common.read_csv(trained_on / "clips.csv") if r["split"] == "val"] \
         if (trained_on / "clips.csv").is_file() else []
-    test_probs = predict(model, common.ClipDataset(test_rows, faces_of[test_dir], seed=args.seed,
+    test_probs = predict(model, common.ClipDataset(test_rows, test_faces, seed=args.seed,
                                                    perturbations=args.perturbations), device, args.batch_size)
-    val_probs = predict(model, common.ClipDataset(val_rows, faces_of[trained_on]), device, args.batch_size)
+    val_probs = predict(model, common.ClipDataset(val_rows, Path(config["faces"])), device, args.batch_size)
     out = {"config": config, "levels": {}}
     for level in LEVELS:
         items = level_items(test_rows, test_probs, level)

@@ -598,11 +598,16 @@ def cut_patch(frame: np.ndarray, cx: float, cy: float, side: float, min_px: int)
 PATCH_SCALE = 1.3
 
 
+# The settings of extract_faces that change the crops: 01 records them in settings.json, and
+# 05 --video passes the recorded ones back, so one video is prepared exactly as in training.
+EXTRACT_SETTINGS = ("size", "margin", "detect_width", "detect_every", "max_gap", "smooth")
+
+
 def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_width: int = 320,
-                  every: int = 8, max_gap: int = 12, smooth: int = 15) -> dict:
+                  detect_every: int = 8, max_gap: int = 12, smooth: int = 15) -> dict:
     """Face crops of the main speaker of one video, in one pass. Raises VideoError when unreadable.
 
-    The detector runs every `every` frames (and on every frame while the face is lost) on a copy
+    The detector runs every `detect_every` frames (and on every frame while the face is lost) on a copy
     scaled to at most `detect_width` pixels wide, or smaller while it follows a face (a face ~100 px
     wide is found as well as a larger one, and faster); boxes are mapped back to full resolution.
     Between detections, short gaps (<= max_gap frames) are interpolated, longer ones cut the track,
@@ -625,7 +630,7 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
             if not ok:
                 break
             k, box = len(raw), None
-            if lost or k % every == 0:
+            if lost or k % detect_every == 0:
                 scale = min(1.0, detect_width / frame.shape[1])
                 if previous is not None:  # a face we follow is found again at ~100 px wide: no need for more
                     scale = min(scale, 100 / previous[2])
@@ -647,7 +652,7 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
     if not raw:
         raise VideoError("no frame could be decoded")
     raw, tried = np.array(raw, np.float32).reshape(-1, 4), np.array(tried, bool)
-    boxes, keep, interpolated = fill_and_smooth(raw, max_gap, smooth, edge=every - 1)
+    boxes, keep, interpolated = fill_and_smooth(raw, max_gap, smooth, edge=detect_every - 1)
     keep &= np.isin(np.arange(len(raw)), list(patches))
 
     # Cut each kept frame's crop out of its patch, along the smoothed track.
@@ -1026,7 +1031,7 @@ def train(model: nn.Module, args, config: dict) -> Path:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    config = {**config, **{k: v for k, v in vars(args).items()}, "faces": str(faces_dir),
+    config = {**config, **vars(args), "faces": str(faces_dir),
               "clip_len": int(train_rows[0]["length"]), "face_settings": settings.get("face_settings", {})}
     write_json(out / "config.json", config)
 
