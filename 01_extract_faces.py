@@ -5,6 +5,11 @@ Reads   every video under --videos (default data/videos), labelled by the folder
           data/videos/fake/<method>/**/<name>.mp4   fake (label 1), made by <method>
         A fake named like a real video (real/id007.mp4, fake/LipSync/id007.mp4) belongs to the same
         group: the group is the file name without its extension, and splits never cut a group.
+        Or a CSV that lists the videos (--manifest), or a published dataset in its own layout
+        (--dataset ffpp|celebdf|dfdc|timit --root DIR; the readers are in common.py section 4,
+        the README says where to get each dataset). Every video gets a label, a group (the person
+        it shows), a method (how it was faked, or real) and, where the dataset has one, its
+        official split.
 Writes  --out (default data/faces):
           <video_id>.npy       face crops, uint8 [N, size, size, 3] RGB, one per kept frame
           <video_id>.meta.npz  frame indices, smoothed boxes, detected/interpolated flags, fps
@@ -29,6 +34,9 @@ temporal deepfakes, see common.py section 2) to data/videos, then extracts it.
 Run:
     python 01_extract_faces.py --demo                # make the demo set and extract it
     python 01_extract_faces.py --videos my_videos    # your own real/ and fake/ folders
+    python 01_extract_faces.py --manifest my_videos.csv                  # path,label[,group][,split][,method]
+    python 01_extract_faces.py --dataset ffpp --root FaceForensics --compression c23 --list   # check, then drop --list
+    python 01_extract_faces.py --dataset celebdf --root Celeb-DF-v2 --out data/faces_celebdf
     python 01_extract_faces.py --detector yunet      # YuNet (downloads 230 kB once) instead of auto
     python 01_extract_faces.py --shard 2/4           # the 2nd quarter of the videos (cluster jobs)
     python 01_extract_faces.py --preview             # also draw a contact sheet of the crops
@@ -40,6 +48,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -52,6 +61,13 @@ import common
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--videos", default="data/videos", help="folder with real/ and fake/ subfolders (default: %(default)s)")
+    p.add_argument("--manifest", default=None, help="a CSV listing the videos instead: path,label[,group][,split][,method]")
+    p.add_argument("--dataset", choices=common.DATASETS, default="folders",
+                   help="layout of the videos: folders (real/, fake/ under --videos), manifest (--manifest CSV), "
+                        "ffpp (FaceForensics++), celebdf (Celeb-DF v1/v2), dfdc (DFDC, full or preview), "
+                        "timit (DeepfakeTIMIT with VidTIMIT) (default: %(default)s)")
+    p.add_argument("--root", default=None, help="the dataset's folder, for --dataset ffpp/celebdf/dfdc/timit")
+    p.add_argument("--list", action="store_true", help="list the videos the layout yields, with counts, and stop (nothing is extracted)")
     p.add_argument("--out", default="data/faces", help="where face arrays and index.csv go (default: %(default)s)")
     p.add_argument("--size", type=int, default=None,
                    help="side of the square face crops in pixels (default: 48; 32 with --demo, whose drawn faces "
@@ -71,6 +87,14 @@ def parse_args(argv=None):
     p.add_argument("--shard", default="1/1", help="i/n: process only the i-th of n slices of the video list (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="redo videos already extracted (default: skip them)")
     p.add_argument("--preview", action="store_true", help="write preview.png, a contact sheet of a few crops per video")
+    layout = p.add_argument_group("dataset options")
+    layout.add_argument("--compression", default="c23", help="ffpp: raw, c23 or c40 (default: %(default)s)")
+    layout.add_argument("--methods", default=None, help="ffpp: comma-separated methods, e.g. Deepfakes,FaceSwap (default: all present)")
+    layout.add_argument("--splits", default=None, help="ffpp: folder with the official train.json, val.json, test.json "
+                                                      "(default: ROOT/splits when present, else 02 splits by group)")
+    layout.add_argument("--test-list", default=None, help="celebdf: the official test list (default: ROOT/List_of_testing_videos.txt when present)")
+    layout.add_argument("--quality", default="higher,lower", help="timit: higher, lower or both (default: %(default)s)")
+    layout.add_argument("--vidtimit", default=None, help="timit: VidTIMIT's folder, where DeepfakeTIMIT's real videos are")
     demo = p.add_argument_group("demo data (--demo)")
     demo.add_argument("--demo", action="store_true", help="first write the synthetic demo dataset to --videos")
     demo.add_argument("--identities", type=int, default=40, help="demo people; each has 1 real and 4 fake videos (default: %(default)s)")
@@ -90,6 +114,16 @@ def parse_args(argv=None):
     if not 1 <= i <= n:
         p.error(f"--shard {args.shard!r}: expected i/n with 1 <= i <= n, e.g. 2/4")
     args.shard_index, args.shard_count = i, n
+    if args.manifest:
+        args.dataset = "manifest"
+    if args.dataset == "folders" and args.root:  # --root works for the folder layout too
+        args.videos = args.root
+    if args.dataset == "manifest" and not args.manifest:
+        p.error("--dataset manifest needs --manifest CSV")
+    if args.dataset not in ("folders", "manifest") and not args.root:
+        p.error(f"--dataset {args.dataset} needs --root, the folder where the dataset is")
+    if args.demo and args.dataset != "folders":
+        p.error("--demo writes real/ and fake/ folders; it does not combine with --dataset or --manifest")
     return args
 
 
@@ -113,26 +147,37 @@ def make_identity(job):
     return common.make_demo_identity(*job)
 
 
-def list_videos(videos: Path) -> list[dict]:
-    """Every video file under real/ and fake/, with its label, group, method and a unique id."""
-    items, seen = [], set()
-    paths = sorted(p for p in videos.rglob("*") if p.is_file() and p.suffix.lower() in common.VIDEO_EXTENSIONS
-                   and not p.name.startswith("."))  # hidden: e.g. a half-written .partial file
-    for path in paths:
-        rel = path.relative_to(videos)
-        top = rel.parts[0].lower()
-        if top not in ("real", "fake"):
-            print(f"warning: skipping {rel}: not under real/ or fake/, so its label is unknown")
-            continue
-        method = "real" if top == "real" else (rel.parts[1] if len(rel.parts) > 2 else "fake")
-        # The id is the relative path, so two files with one name in different folders stay apart.
-        video_id = "__".join(rel.with_suffix("").parts)
-        if video_id in seen:  # same path with another extension
-            video_id += "_" + path.suffix.lstrip(".").lower()
-        seen.add(video_id)
-        items.append({"video_id": video_id, "path": str(path), "label": int(top == "fake"),
-                      "group": path.stem, "split": "", "method": method})
-    return items
+def list_videos(args) -> list[dict]:
+    """The videos of the chosen layout: [{video_id, path, label, group, split, method}]."""
+    if args.dataset == "folders":
+        return common.list_folders(Path(args.videos))
+    if args.dataset == "manifest":
+        return common.list_manifest(Path(args.manifest))
+    root = Path(args.root)
+    if not root.is_dir():
+        raise common.LayoutError(f"{root} is not a folder; --root names the folder where the {args.dataset} dataset is")
+    if args.dataset == "ffpp":
+        methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+        return common.list_ffpp(root, args.compression, methods, Path(args.splits) if args.splits else None)
+    if args.dataset == "celebdf":
+        return common.list_celebdf(root, Path(args.test_list) if args.test_list else None)
+    if args.dataset == "dfdc":
+        return common.list_dfdc(root)
+    qualities = [q.strip() for q in args.quality.split(",") if q.strip()]
+    if not set(qualities) <= {"higher", "lower"} or not qualities:
+        raise common.LayoutError(f"--quality {args.quality!r}: expected higher, lower or higher,lower")
+    return common.list_timit(root, qualities, Path(args.vidtimit) if args.vidtimit else None)
+
+
+def describe(items: list[dict]) -> None:
+    """Counts of what a layout yielded: videos per method and label, groups, official splits."""
+    methods = Counter((it["method"], it["label"]) for it in items)
+    print(f"{len(items)} videos of {len({it['group'] for it in items})} groups: "
+          + ", ".join(f"{m} {n}" for (m, _), n in sorted(methods.items(), key=lambda kv: (kv[0][1], kv[0][0]))))
+    splits = Counter(it["split"] for it in items if it["split"])
+    if splits:
+        print("official split: " + ", ".join(f"{s} {splits[s]}" for s in ("train", "val", "test") if splits[s])
+              + f", none {len(items) - sum(splits.values())}")
 
 
 SETTINGS = ("detector", "detector_model", *common.EXTRACT_SETTINGS)  # what settings.json records
@@ -229,13 +274,22 @@ def main(argv=None):
     videos, out = Path(args.videos), Path(args.out)
     if args.demo:
         make_demo(args, videos)
-    if not videos.is_dir():
+    if args.dataset == "folders" and not videos.is_dir():
         sys.exit(f"error: {videos} does not exist. Put videos in {videos}/real and {videos}/fake, "
                  "or run with --demo to make a synthetic set.")
-    items = list_videos(videos)
+    try:
+        items = list_videos(args)
+    except common.LayoutError as err:
+        sys.exit(f"error: {err}")
     if not items:
-        sys.exit(f"error: no videos under {videos}/real or {videos}/fake (extensions: "
-                 f"{', '.join(sorted(common.VIDEO_EXTENSIONS))}).")
+        where = f"{videos}/real or {videos}/fake" if args.dataset == "folders" else (args.manifest or args.root)
+        sys.exit(f"error: no videos under {where} (extensions: {', '.join(sorted(common.VIDEO_EXTENSIONS))}).")
+    describe(items)
+    if args.list:
+        print(f"{'label':<5}  {'method':<16} {'group':<16} {'split':<5}  path")
+        for it in items:
+            print(f"{it['label']:<5}  {it['method']:<16} {it['group']:<16} {it['split'] or '-':<5}  {it['path']}")
+        return
     try:  # once, here: a download happens once, and a detector that cannot load fails before any work
         args.detector, args.detector_model = common.resolve_detector(args.detector, args.detector_model)
         common.make_detector(args.detector, args.detector_model)
@@ -257,7 +311,8 @@ def main(argv=None):
     seconds = time.time() - t0
 
     # index.csv lists every video of the whole list that is done (by this shard or another).
-    done = [row for item in items if (row := done_row(item, args, out)) is not None]
+    # The listing's fields win over the stored row's: an official split given later is used.
+    done = [{**row, **item} for item in items if (row := done_row(item, args, out)) is not None]
     common.write_csv(out / "index.csv", done, common.INDEX_FIELDS)
     common.write_json(out / "settings.json", {k: getattr(args, k) for k in SETTINGS})
     if args.preview:

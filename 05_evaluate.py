@@ -162,8 +162,14 @@ def evaluate_run(run: Path, args, device) -> dict:
     test_dir = Path(args.clips) if args.clips else trained_on
     if not (test_dir / "clips.csv").is_file():
         sys.exit(f"error: {test_dir / 'clips.csv'} not found; run 02_make_clips.py for that dataset first.")
-    test_faces = Path(config["faces"]) if test_dir == trained_on else Path(
-        common.read_json(test_dir / "settings.json")["faces"])
+    test_faces = Path(config["faces"])
+    if test_dir != trained_on:  # cross-dataset: the other faces must be prepared as the training faces were
+        other = common.read_json(test_dir / "settings.json")
+        test_faces = Path(other["faces"])
+        mine, theirs = (config.get("face_settings") or {}).get("size"), (other.get("face_settings") or {}).get("size")
+        if mine and theirs and mine != theirs:
+            sys.exit(f"error: {run} was trained on {mine}-pixel face crops, {test_dir} holds {theirs}-pixel ones; "
+                     f"extract that dataset again with 01_extract_faces.py --size {mine} (into another --out).")
     test_rows = [r for r in common.read_csv(test_dir / "clips.csv") if r["split"] == args.split]
     if not test_rows:
         sys.exit(f"error: {test_dir / 'clips.csv'} has no {args.split} clips: nothing to evaluate. "

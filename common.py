@@ -44,8 +44,47 @@ class VideoError(Exception):
     """A file that cannot be decoded as a video."""
 
 
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp"}
+
+
+class ImageSequence:
+    """A folder of numbered frame images read like a video (VidTIMIT ships its videos this way).
+
+    It answers the few calls of cv2.VideoCapture that we use: isOpened, read, get, release.
+    Files are read in name order; any name works (VidTIMIT's are 001, 002, ... without extension)
+    because cv2.imread recognises a JPEG or PNG by its content, not by its name.
+    """
+
+    def __init__(self, folder: Path, fps: float = 25.0):
+        self.files = sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith(".")
+                            and (p.suffix.lower() in IMAGE_EXTENSIONS or not p.suffix))
+        self.fps, self.next = fps, 0
+
+    def isOpened(self) -> bool:
+        return bool(self.files)
+
+    def read(self):
+        while self.next < len(self.files):
+            frame = cv2.imread(str(self.files[self.next]), cv2.IMREAD_COLOR)
+            self.next += 1
+            if frame is not None:  # skip a stray non-image file
+                return True, frame
+        return False, None
+
+    def get(self, prop):
+        return {cv2.CAP_PROP_FPS: self.fps, cv2.CAP_PROP_FRAME_COUNT: len(self.files)}.get(prop, 0)
+
+    def release(self):
+        self.files = []
+
+
 def open_video(path: Path) -> tuple[cv2.VideoCapture, float]:
-    """Open a video for reading; return the capture and its frame rate (25 when unknown)."""
+    """Open a video (or a folder of frame images) for reading; return it and its frame rate (25 when unknown)."""
+    if Path(path).is_dir():
+        seq = ImageSequence(path)
+        if not seq.isOpened():
+            raise VideoError("a folder without frame images")
+        return seq, seq.fps
     if not Path(path).is_file() or Path(path).stat().st_size == 0:
         raise VideoError("empty or missing file")
     cap = cv2.VideoCapture(str(path))
@@ -697,6 +736,356 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
 # `clip_to_tensor` is the one preprocessing function: training, evaluation and single-video
 # prediction all go through it, so a model never sees a differently prepared input.
 
+# Dataset layouts. Each published dataset keeps its videos and labels its own way; a layout
+# reader turns a dataset folder into one list of items, {video_id, path, label (0 real, 1 fake),
+# group, split (the official one, or ""), method}, and nothing after 01 needs to know which
+# dataset it was. Each reader checks that the folder looks like what it expects and says what it
+# expected when it does not (LayoutError); a single odd file gets a warning and is left out.
+#
+# `group` is what a split must never cut: the person a video shows. A face swap shows two people
+# (the target's video with the source's face), so a fake joins its target and its source into one
+# group, and with them all their real videos (IdentityGroups, a union-find, does the joining).
+
+class LayoutError(Exception):
+    """A dataset folder that does not look like the layout asked for."""
+
+
+def warn(message: str) -> None:
+    tqdm.write(f"warning: {message}")
+
+
+def video_files(folder: Path) -> list[Path]:
+    """Video files under a folder, at any depth, in name order (hidden ones, such as a .partial, left out)."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
+                  and not p.name.startswith("."))
+
+
+def make_items(root: Path, found: list[tuple[Path, int, str, str, str]], prefix: str = "") -> list[dict]:
+    """(path, label, group, method, split) tuples -> index items with a unique video_id.
+
+    The id is the path below the root with "__" for "/" (after `prefix`, if given), so two files
+    with one name in different folders stay apart (and so do a.mp4 and a.avi in one folder).
+    """
+    items, seen = [], set()
+    for path, label, group, method, split in sorted(found, key=lambda f: str(f[0])):
+        try:
+            rel = Path(path).relative_to(root)
+        except ValueError:  # a manifest may point outside its own folder
+            rel = Path(*Path(path).parts[1:])
+        video_id = "__".join(([prefix] if prefix else []) + list(rel.with_suffix("").parts if Path(path).is_file() else rel.parts))
+        if video_id in seen:
+            video_id += "_" + Path(path).suffix.lstrip(".").lower()
+        seen.add(video_id)
+        items.append({"video_id": video_id, "path": str(path), "label": label, "group": group,
+                      "split": split, "method": method})
+    return items
+
+
+class IdentityGroups:
+    """Union-find over identity ids: link(a, b) puts a and b (and everyone linked to them) in one group."""
+
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+
+    def find(self, a: str) -> str:
+        self.parent.setdefault(a, a)
+        while self.parent[a] != a:
+            self.parent[a] = self.parent[self.parent[a]]  # path halving keeps the trees flat
+            a = self.parent[a]
+        return a
+
+    def link(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def names(self) -> dict[str, str]:
+        """id -> a readable group name: its members joined by '+', e.g. '000+003'."""
+        members: dict[str, list[str]] = {}
+        for a in sorted(self.parent):
+            members.setdefault(self.find(a), []).append(a)
+        return {a: "+".join(members[self.find(a)]) for a in self.parent}
+
+
+def list_folders(root: Path) -> list[dict]:
+    """Own recordings in folders: root/real/**/<name>.mp4 and root/fake/<method>/**/<name>.mp4.
+
+    A fake named like a real video (real/id007.mp4, fake/LipSync/id007.mp4) belongs to the same
+    group: the group is the file name without its extension.
+    """
+    found, stray = [], []
+    for path in video_files(root):
+        rel = path.relative_to(root)
+        top = rel.parts[0].lower()
+        if top not in ("real", "fake") or len(rel.parts) == 1:
+            stray.append(rel)
+            continue
+        method = "real" if top == "real" else (rel.parts[1] if len(rel.parts) > 2 else "fake")
+        found.append((path, int(top == "fake"), path.stem, method, ""))
+    if stray:
+        raise LayoutError(f"{root / stray[0]}" + (f" and {len(stray) - 1} more videos are" if len(stray) > 1 else " is")
+                          + f" not under real/ or fake/, so the label is unknown. Expected {root}/real/**/NAME.mp4 and "
+                          f"{root}/fake/METHOD/**/NAME.mp4; move them, or describe the videos in a CSV (--manifest), "
+                          "or name a published layout (--dataset).")
+    return make_items(root, found)
+
+
+MANIFEST_LABELS = {"0": 0, "real": 0, "1": 1, "fake": 1}
+
+
+def list_manifest(csv_path: Path) -> list[dict]:
+    """A CSV with a header and one row per video: path,label[,group][,split][,method].
+
+    path: relative to the CSV's folder, or absolute; label: 0/real or 1/fake; group: the person
+    (default: the file name without extension); split: train/val/test or empty; method: how the
+    fake was made (default: real or fake).
+    """
+    csv_path = Path(csv_path)
+    if not csv_path.is_file():
+        raise LayoutError(f"{csv_path}: manifest not found; expected a CSV file with the header path,label[,group][,split][,method]")
+    rows = read_csv(csv_path)
+    columns = set(rows[0]) if rows else set()
+    if not {"path", "label"} <= columns:
+        raise LayoutError(f"{csv_path}: expected a header with at least the columns path,label "
+                          f"(optionally group, split, method); found {', '.join(sorted(columns)) or 'no rows'}")
+    found, missing = [], []
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        label = MANIFEST_LABELS.get((row["label"] or "").strip().lower())
+        split = (row.get("split") or "").strip().lower()
+        if label is None:
+            raise LayoutError(f"{csv_path} line {line}: label {row['label']!r}; expected 0 or real, 1 or fake")
+        if split not in ("", "train", "val", "test"):
+            raise LayoutError(f"{csv_path} line {line}: split {row['split']!r}; expected train, val, test or empty")
+        path = Path(row["path"].strip())
+        path = path if path.is_absolute() else csv_path.parent / path
+        if not path.exists():
+            missing.append(f"{path} (line {line})")
+            continue
+        method = (row.get("method") or "").strip() or ("fake" if label else "real")
+        found.append((path, label, (row.get("group") or "").strip() or path.stem, method, split))
+    if missing:
+        warn(f"{len(missing)} videos in {csv_path} are not on disk and are left out, e.g. {missing[0]}")
+    return make_items(csv_path.parent, found)
+
+
+FFPP_SKIPPED = {"DeepFakeDetection"}  # Google's DFD set: actor-and-scene names, another layout
+
+
+def read_ffpp_splits(splits_dir: Path) -> dict[str, tuple[str, ...]]:
+    """FaceForensics++'s train.json / val.json / test.json (lists of [target, source] id pairs) -> {split: pairs}."""
+    splits = {}
+    for name in ("train", "val", "test"):
+        path = Path(splits_dir) / f"{name}.json"
+        if not path.is_file():
+            raise LayoutError(f"{path} not found: the official split is three files, train.json, val.json and "
+                              "test.json, each a list of id pairs such as [[\"071\", \"054\"], ...]")
+        try:
+            pairs = read_json(path)
+            splits[name] = [(str(a), str(b)) for a, b in pairs]
+        except (ValueError, TypeError) as err:
+            raise LayoutError(f"{path}: expected a JSON list of id pairs such as [[\"071\", \"054\"], ...] ({err})")
+    return splits
+
+
+def list_ffpp(root: Path, compression: str = "c23", methods: list[str] | None = None,
+              splits_dir: Path | None = None) -> list[dict]:
+    """FaceForensics++: original_sequences/youtube/<c>/videos/NNN.mp4 (real) and
+    manipulated_sequences/<Method>/<c>/videos/TTT_SSS.mp4 (fake: the video of TTT with the face or
+    expressions of SSS). The official split (splits_dir, or root/splits when it holds test.json)
+    assigns each pair of ids to train, val or test."""
+    root = Path(root)
+    real_dir = root / "original_sequences" / "youtube" / compression / "videos"
+    fake_root = root / "manipulated_sequences"
+    if not real_dir.is_dir():
+        present = sorted(p.name for p in (root / "original_sequences" / "youtube").glob("*") if p.is_dir())
+        raise LayoutError(f"{real_dir} not found. A FaceForensics++ root holds original_sequences/youtube/<c>/videos/NNN.mp4 "
+                          f"and manipulated_sequences/<Method>/<c>/videos/TTT_SSS.mp4, <c> being raw, c23 or c40"
+                          + (f"; compressions present here: {', '.join(present)} (pick one with --compression)" if present else ""))
+    available = sorted(p.name for p in fake_root.glob("*") if p.is_dir() and p.name not in FFPP_SKIPPED)
+    for name in sorted(FFPP_SKIPPED & {p.name for p in fake_root.glob("*")}):
+        warn(f"{fake_root / name} left out: its videos are named by actor and scene, not TTT_SSS")
+    chosen = methods or available
+    if not chosen:
+        raise LayoutError(f"{fake_root} holds no method folders; expected e.g. manipulated_sequences/Deepfakes/{compression}/videos")
+    for method in chosen:
+        if method not in available:
+            raise LayoutError(f"{fake_root / method} not found; methods present: {', '.join(available) or 'none'}")
+        if not (fake_root / method / compression / "videos").is_dir():
+            raise LayoutError(f"{fake_root / method / compression / 'videos'} not found: expected the {compression} "
+                              f"videos of {method} there (choose the compression with --compression)")
+
+    ids, found = IdentityGroups(), []
+    for method in chosen:
+        for path in video_files(fake_root / method / compression / "videos"):
+            target, _, source = path.stem.partition("_")
+            if not (target.isdigit() and source.isdigit()):
+                warn(f"{path}: left out, the name is not TTT_SSS (two video ids)")
+                continue
+            ids.link(target, source)  # the fake shows both people
+            found.append((path, 1, target, method))
+    for path in video_files(real_dir):
+        if not path.stem.isdigit():
+            warn(f"{path}: left out, the name is not a video id such as 071")
+            continue
+        ids.find(path.stem)
+        found.append((path, 0, path.stem, "real"))
+
+    split_of = {}
+    splits_dir = splits_dir or (root / "splits" if (root / "splits" / "test.json").is_file() else None)
+    if splits_dir:
+        for name, pairs in read_ffpp_splits(splits_dir).items():
+            for a, b in pairs:
+                ids.link(a, b)
+                for vid in (a, b):
+                    split_of.setdefault(vid, name)
+        unlisted = sorted({i for _, _, i, _ in found} - set(split_of))
+        if unlisted:
+            warn(f"{len(unlisted)} video ids are in no official split file (e.g. {unlisted[0]}); 02 leaves them out "
+                 "of the official test and validation sets")
+    names = ids.names()
+    return make_items(root, [(path, label, names[i], method, split_of.get(i, "")) for path, label, i, method in found])
+
+
+CELEBDF_FOLDERS = {"Celeb-real": 0, "YouTube-real": 0, "Celeb-synthesis": 1}
+
+
+def list_celebdf(root: Path, test_list: Path | None = None) -> list[dict]:
+    """Celeb-DF v1/v2: Celeb-real/idX_NNNN.mp4 and YouTube-real/NNNNN.mp4 (real),
+    Celeb-synthesis/idX_idY_NNNN.mp4 (fake: video NNNN of person X with Y's face swapped in).
+    List_of_testing_videos.txt ("1 Celeb-real/id0_0000.mp4", 1 = real, 0 = fake) is the official
+    test set.
+
+    The group of a fake is its target X, whose video it is. Joining X with the face donor Y, as
+    for FaceForensics++, would chain Celeb-DF's 59 people, each swapped with several others, into
+    one group and leave nothing to split. Each YouTube-real video is a person of its own.
+    """
+    root = Path(root)
+    present = {name for name in CELEBDF_FOLDERS if (root / name).is_dir()}
+    if "Celeb-synthesis" not in present or present == {"Celeb-synthesis"}:
+        found_dirs = sorted(p.name for p in root.glob("*") if p.is_dir())
+        raise LayoutError(f"{root}: expected the Celeb-DF folders Celeb-real/, YouTube-real/ and Celeb-synthesis/; "
+                          f"found {', '.join(found_dirs) or 'no folders'}")
+    found = []
+    for folder in sorted(present):
+        label = CELEBDF_FOLDERS[folder]
+        for path in video_files(root / folder):
+            parts = path.stem.split("_")
+            if folder == "YouTube-real":
+                group = f"yt{path.stem}"
+            elif parts[0].startswith("id") and len(parts) == (3 if label else 2):
+                group = parts[0]
+            else:
+                warn(f"{path}: left out, expected a name like {'id0_id1_0000' if label else 'id0_0000'}.mp4")
+                continue
+            found.append([path, label, group, folder if label else "real", ""])
+
+    test_list = Path(test_list) if test_list else root / "List_of_testing_videos.txt"
+    if test_list.is_file():
+        by_rel = {f[0].relative_to(root).as_posix(): f for f in found}
+        missing = []
+        for n, line in enumerate(test_list.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            flag, _, rel = line.strip().partition(" ")
+            if flag not in ("0", "1") or not rel:
+                raise LayoutError(f"{test_list} line {n}: {line!r}; expected '1 FOLDER/NAME.mp4' (real) or '0 FOLDER/NAME.mp4' (fake)")
+            item = by_rel.get(rel.strip())
+            if item is None:
+                missing.append(rel.strip())
+                continue
+            if int(flag) != 1 - item[1]:  # the list says 1 for real
+                warn(f"{test_list} line {n} calls {rel.strip()} {'real' if flag == '1' else 'fake'}, its folder says otherwise; the folder wins")
+            item[4] = "test"
+        if missing:
+            warn(f"{len(missing)} videos of {test_list.name} are not on disk (e.g. {missing[0]}); the test set is smaller")
+    elif test_list != root / "List_of_testing_videos.txt":
+        raise LayoutError(f"{test_list} not found: expected Celeb-DF's List_of_testing_videos.txt")
+    return make_items(root, [tuple(f) for f in found])
+
+
+def list_dfdc(root: Path) -> list[dict]:
+    """DFDC (full or preview): folders of videos, each with a metadata.json that maps a file name
+    to {"label": "REAL" | "FAKE", "original": the real video a fake was made from, ...}.
+
+    The group of a video is its original (a real video is its own original), so a real video and
+    every fake made from it stay together. DFDC's training metadata calls every video "train", so
+    it carries no split; 02 splits by group.
+    """
+    root = Path(root)
+    metas = sorted(root.rglob("metadata.json"))
+    if not metas:
+        raise LayoutError(f"{root}: no metadata.json found. A DFDC root holds folders such as dfdc_train_part_0/, "
+                          "each with its videos and a metadata.json that labels them")
+    found, missing, covered = [], [], set()
+    for meta in metas:
+        folder = meta.parent
+        try:
+            entries = read_json(meta)
+        except ValueError as err:
+            raise LayoutError(f"{meta}: not valid JSON ({err})")
+        if not isinstance(entries, dict):
+            raise LayoutError(f"{meta}: expected a JSON object mapping file names to {{\"label\": \"REAL\" or \"FAKE\", ...}}")
+        for name, entry in sorted(entries.items()):
+            label = str(entry.get("label", "")).upper() if isinstance(entry, dict) else ""
+            if label not in ("REAL", "FAKE"):
+                warn(f"{meta}: entry {name!r} left out: expected \"label\": \"REAL\" or \"FAKE\"")
+                continue
+            path = folder / name
+            covered.add(path)
+            if not path.is_file():
+                missing.append(path)
+                continue
+            original = entry.get("original") if label == "FAKE" else None
+            found.append((path, int(label == "FAKE"), Path(original or name).stem, "DFDC" if label == "FAKE" else "real", ""))
+    for path in video_files(root):
+        if path not in covered:
+            meta = path.parent / "metadata.json"
+            warn(f"{path}: left out, " + (f"no entry for {path.name!r} in {meta}" if meta.is_file() else f"no {meta} beside it")
+                 + " (expected {\"" + path.name + "\": {\"label\": \"REAL\" or \"FAKE\", \"original\": ...}})")
+    if missing:
+        warn(f"{len(missing)} videos listed in metadata.json are not on disk (e.g. {missing[0]}); going on without them")
+    return make_items(root, found)
+
+
+def list_timit(root: Path, qualities: list[str] = ("higher", "lower"), vidtimit: Path | None = None) -> list[dict]:
+    """DeepfakeTIMIT: <higher|lower>_quality/<subject>/<sentence>-video-<source>.avi (fake: the
+    subject's video with the source's face). Its real videos are in VidTIMIT (vidtimit):
+    <subject>/video/<sentence>/ as folders of numbered frame images (or <subject>/<sentence>.avi if
+    converted); only the subjects DeepfakeTIMIT uses are taken, and not the head-rotation takes.
+    """
+    root, ids, fakes, reals = Path(root), IdentityGroups(), [], []
+    for quality in qualities:
+        folder = root / f"{quality}_quality"
+        if not folder.is_dir():
+            raise LayoutError(f"{folder} not found: a DeepfakeTIMIT root holds higher_quality/ and lower_quality/, "
+                              "each with one folder per subject of SENTENCE-video-SOURCE.avi files")
+        for path in video_files(folder):
+            subject = path.parent.name
+            sentence, _, source = path.stem.partition("-video-")
+            if not source:
+                warn(f"{path}: left out, expected a name like sa1-video-fram1.avi")
+                continue
+            ids.link(subject, source)
+            fakes.append((path, 1, subject, f"DeepfakeTIMIT-{'HQ' if quality == 'higher' else 'LQ'}"))
+    if vidtimit is None:
+        warn("no --vidtimit folder: DeepfakeTIMIT holds only fakes; its real videos are VidTIMIT's")
+    else:
+        vidtimit = Path(vidtimit)
+        if not vidtimit.is_dir():
+            raise LayoutError(f"{vidtimit} not found: expected VidTIMIT's folder of subjects (fadg0/, fram1/, ...)")
+        for subject in sorted(s for s in ids.parent if (vidtimit / s).is_dir()):
+            takes = [d for d in sorted((vidtimit / subject / "video").glob("*")) if d.is_dir() and not d.name.startswith("head")]
+            takes += [p for p in video_files(vidtimit / subject) if not p.stem.startswith("head")]
+            reals += [(take, 0, subject, "real") for take in takes]
+        if not reals:
+            raise LayoutError(f"{vidtimit}: no real videos of the DeepfakeTIMIT subjects; expected SUBJECT/video/SENTENCE/ "
+                              "folders of frame images (or SUBJECT/SENTENCE.avi)")
+    names = ids.names()
+    return (make_items(root, [(path, label, names[s], method, "") for path, label, s, method in fakes])
+            + make_items(vidtimit, [(path, label, names[s], method, "") for path, label, s, method in reals], prefix="VidTIMIT"))
+
+
+DATASETS = ("folders", "manifest", "ffpp", "celebdf", "dfdc", "timit")  # what 01 --dataset accepts
+
+
 INDEX_FIELDS = ["video_id", "path", "label", "group", "split", "method", "fps", "frames", "kept",
                 "face_rate", "gaps", "segments", "jitter", "status", "detector"]
 CLIP_FIELDS = ["clip_id", "video_id", "start", "length", "label", "group", "method", "split"]
@@ -711,26 +1100,28 @@ def clip_windows(frame_idx: np.ndarray, clip_len: int, stride: int) -> list[int]
     return starts
 
 
-def group_split(groups: list[str], labels: list[int], val: float, test: float, seed: int) -> dict[str, str]:
-    """Assign each group to train/val/test, stratified by label; returns {group: split}.
+def group_holdout(groups: list[str], labels: list[int], fraction: float, seed: int) -> set[str]:
+    """About `fraction` of the groups, stratified by label, held out as one set; a group is never cut in two.
 
-    scikit-learn's StratifiedGroupKFold does the work: one fold of round(1/test) becomes the test
-    set, then one fold of the rest becomes validation. A group is never cut in two.
+    scikit-learn's StratifiedGroupKFold does the work: the first of round(1/fraction) folds.
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
     groups, labels = np.asarray(groups), np.asarray(labels)
-    split = {}
-    n_test = max(2, round(1 / test))
-    _, test_idx = next(StratifiedGroupKFold(n_splits=n_test, shuffle=True, random_state=seed).split(labels, labels, groups))
-    split.update({g: "test" for g in groups[test_idx]})
-    rest = np.array([i for i in range(len(groups)) if groups[i] not in split])
-    n_val = max(2, round((1 - test) / val))
-    _, val_idx = next(StratifiedGroupKFold(n_splits=n_val, shuffle=True, random_state=seed).split(
-        labels[rest], labels[rest], groups[rest]))
-    split.update({g: "val" for g in groups[rest][val_idx]})
-    split.update({g: "train" for g in groups if g not in split})
-    return split
+    folds = StratifiedGroupKFold(n_splits=max(2, round(1 / fraction)), shuffle=True, random_state=seed)
+    _, held = next(folds.split(labels, labels, groups))
+    return set(groups[held].tolist())
+
+
+def group_split(groups: list[str], labels: list[int], val: float, test: float, seed: int) -> dict[str, str]:
+    """Assign each group to train/val/test, stratified by label; returns {group: split}.
+
+    First a `test` share of the groups is held out, then a `val` share (of the whole) of the rest.
+    """
+    test_groups = group_holdout(groups, labels, test, seed)
+    rest = [i for i, g in enumerate(groups) if g not in test_groups]
+    val_groups = group_holdout([groups[i] for i in rest], [labels[i] for i in rest], val / (1 - test), seed)
+    return {g: "test" if g in test_groups else "val" if g in val_groups else "train" for g in groups}
 
 
 def clip_to_tensor(frames: np.ndarray) -> torch.Tensor:
