@@ -111,17 +111,18 @@ def balance_train(rows: list[dict], seed: int) -> list[dict]:
 
 
 def print_counts(rows: list[dict], clip_len: int) -> None:
-    """Clips per split and method (real first), with the groups and videos behind them."""
-    methods = sorted({r["method"] for r in rows}, key=lambda m: (m != "real", m))
+    """Groups, videos and clips per split; clips per label and per method of the fakes."""
+    methods = sorted({r["method"] for r in rows if r["label"] == "1"})
     print(f"{len(rows)} clips of {clip_len} frames from {len({r['video_id'] for r in rows})} videos "
-          f"({len({r['group'] for r in rows})} groups); clips per method:")
+          f"({len({r['group'] for r in rows})} groups)")
     width = max(8, *(len(m) + 1 for m in methods))
-    print(f"{'split':<6} {'groups':>6} {'videos':>6}" + "".join(f"{m:>{width}}" for m in methods))
+    print(f"{'split':<6} {'groups':>6} {'videos':>6} | clips: {'real':>6} {'fake':>6} |"
+          + "".join(f"{m:>{width}}" for m in methods))
     for name in ("train", "val", "test"):
         part = [r for r in rows if r["split"] == name]
-        count = Counter(r["method"] for r in part)
-        print(f"{name:<6} {len({r['group'] for r in part}):>6} {len({r['video_id'] for r in part}):>6}"
-              + "".join(f"{count[m]:>{width}}" for m in methods))
+        count, labels = Counter(r["method"] for r in part), Counter(r["label"] for r in part)
+        print(f"{name:<6} {len({r['group'] for r in part}):>6} {len({r['video_id'] for r in part}):>6} |        "
+              f"{labels['0']:>6} {labels['1']:>6} |" + "".join(f"{count[m]:>{width}}" for m in methods))
 
 
 def main(argv=None):

@@ -1059,7 +1059,7 @@ def list_timit(root: Path, qualities: list[str] = ("higher", "lower"), vidtimit:
                               "each with one folder per subject of SENTENCE-video-SOURCE.avi files")
         for path in video_files(folder):
             subject = path.parent.name
-            sentence, _, source = path.stem.partition("-video-")
+            _, _, source = path.stem.partition("-video-")  # SENTENCE-video-SOURCE
             if not source:
                 warn(f"{path}: left out, expected a name like sa1-video-fram1.avi")
                 continue

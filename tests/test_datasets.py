@@ -165,7 +165,7 @@ def test_celebdf_official_test_list_and_person_groups(tmp_path, face_video, caps
         "Celeb-real__id6_0000", "Celeb-real__id7_0000", "YouTube-real__00002",
         "Celeb-synthesis__id6_id7_0000", "Celeb-synthesis__id7_id0_0000"}
 
-    index, clips, out = extract_and_split(tmp_path, "--dataset", "celebdf", "--root", root)
+    _, clips, out = extract_and_split(tmp_path, "--dataset", "celebdf", "--root", root)
     test_videos = {r["video_id"] for r in clips if r["split"] == "test"}
     assert test_videos == {it["video_id"] for it in items if it["split"] == "test"}  # the test set as published
     # id6's second real video has no official place, but id6 is in the test set: set aside, not trained on.
