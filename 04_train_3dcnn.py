@@ -21,13 +21,16 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     common.add_training_args(p, epochs=10, lr=3e-3, batch_size=16, out="runs/c3d")
     p.add_argument("--width", type=int, default=16, help="channels of the first 3D convolution (default: %(default)s)")
+    p.add_argument("--input", choices=common.INPUTS, default="rgb",
+                   help="what the network sees per frame: the frame, its difference to the previous one, or both "
+                        "(default: %(default)s: a 3D convolution can take differences itself)")
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     common.seed_everything(args.seed)  # first: the model's initial weights are random too
-    common.train(common.C3D(width=args.width), args, {"model": "c3d"})
+    common.train(common.C3D(width=args.width, input=args.input), args, {"model": "c3d"})
 
 
 if __name__ == "__main__":

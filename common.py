@@ -879,6 +879,18 @@ def conv_block(conv: type, c_in: int, c_out: int, pool) -> nn.Sequential:
                          nn.ReLU(inplace=True), pooling(pool))
 
 
+def motion_input(x: torch.Tensor, input: str) -> torch.Tensor:
+    """What a model sees of a clip [B, T, 3, H, W]: 'rgb' the frames; 'diff' each frame minus the
+    one before (the first gets zeros); 'both' the two stacked on the channels ([B, T, 6, H, W])."""
+    if input == "rgb":
+        return x
+    diff = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)
+    return diff if input == "diff" else torch.cat([x, diff], dim=2)
+
+
+INPUTS = ("rgb", "diff", "both")
+
+
 class FrameEncoder(nn.Module):
     """A small 2D CNN: one face crop -> one feature vector.
 
@@ -930,9 +942,7 @@ class CNNLSTM(nn.Module):
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(out_dim, 1))
 
     def forward(self, x):  # x: [B, T, 3, H, W]
-        if self.input != "rgb":
-            diff = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)
-            x = diff if self.input == "diff" else torch.cat([x, diff], dim=2)
+        x = motion_input(x, self.input)
         b, t = x.shape[:2]
         feats = self.encoder(x.flatten(0, 1)).view(b, t, -1)  # every frame through the same CNN
         if self.rnn is None:
@@ -947,13 +957,18 @@ class C3D(nn.Module):
     """A small C3D-style network: 3x3x3 convolutions over (time, height, width).
 
     The first block pools only in space, so the earliest filters see raw frame-to-frame changes
-    at full temporal resolution; later blocks pool time too.
+    at full temporal resolution; later blocks pool time too. It needs clips of 4 frames or more.
+
+    input: as for CNNLSTM. A 3x3x3 filter can compute a frame difference itself, so 'rgb' (the
+           default) already lets C3D see motion; 'diff' tests whether handing it the differences
+           ready-made still helps.
     """
 
-    def __init__(self, width: int = 16):
+    def __init__(self, width: int = 16, input: str = "rgb"):
         super().__init__()
+        self.input = input
         self.features = nn.Sequential(
-            conv_block(nn.Conv3d, 3, width, (1, 2, 2)),
+            conv_block(nn.Conv3d, 6 if input == "both" else 3, width, (1, 2, 2)),
             conv_block(nn.Conv3d, width, width * 2, (2, 2, 2)),
             conv_block(nn.Conv3d, width * 2, width * 4, (2, 2, 2)),
             conv_block(nn.Conv3d, width * 4, width * 4, (1, 2, 2)),
@@ -963,7 +978,7 @@ class C3D(nn.Module):
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(width * 4, 1))
 
     def forward(self, x):  # x: [B, T, 3, H, W] -> Conv3d wants [B, 3, T, H, W]
-        return self.head(self.features(x.transpose(1, 2))).squeeze(1)
+        return self.head(self.features(motion_input(x, self.input).transpose(1, 2))).squeeze(1)
 
 
 def build_model(config: dict) -> nn.Module:
@@ -972,12 +987,30 @@ def build_model(config: dict) -> nn.Module:
         return CNNLSTM(temporal=config["temporal"], input=config["input"], hidden=config["hidden"],
                        width=config["width"], bidirectional=config.get("bidirectional", False))
     if config["model"] == "c3d":
-        return C3D(width=config["width"])
+        return C3D(width=config["width"], input=config.get("input", "rgb"))
     raise ValueError(f"unknown model {config['model']!r}")
 
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def count_flops(model: nn.Module, clip_shape: tuple[int, ...]) -> int:
+    """Floating-point operations of one forward pass on one clip of shape [T, 3, H, W].
+
+    PyTorch's FlopCounterMode counts the convolutions and matrix products as they run (a
+    multiply-add is 2 FLOPs). It does not look inside the fused LSTM/GRU kernel: about 1 MFLOP for
+    the default CNN-LSTM, under 1% of its total. A training step costs about 3x the forward pass.
+    Also a check that the model accepts clips of this shape: it raises if it does not.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was_training = model.training
+    model.eval()  # in eval mode the dummy pass changes nothing (batch-norm statistics, dropout)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, *clip_shape))
+    model.train(was_training)
+    return counter.get_total_flops()
 
 
 # --------------------------------------------------------------------------------------------
