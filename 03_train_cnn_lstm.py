@@ -1,7 +1,8 @@
 """Step 3: train the CNN-LSTM (or GRU), or the frame-level baseline, on the clips from step 2.
 
 Reads   --clips (default data/clips): clips.csv, and the face arrays it points to
-Writes  --out (default runs/cnn_lstm): config.json, metrics.csv (one row per epoch), best.pt
+Writes  --out (default runs/cnn_lstm): config.json (every setting), metrics.csv (one row per
+        epoch), best.pt (the best epoch's weights), last.pt (all that --resume needs)
 
 A small 2D CNN encodes every face crop of a clip; an LSTM reads the sequence of encodings and
 says whether the clip is fake. By default the CNN sees the difference between each frame and the
@@ -10,10 +11,17 @@ rgb gives it the plain frames, --input both the two stacked.
 With --temporal mean the same CNN sees single frames and the clip score is the mean over frames:
 a frame-level baseline, blind to the order of frames, that shows what the temporal model adds.
 
+It prints the model's parameter count and FLOPs per clip, then one line per epoch. The training
+loop, its flags (--resume, --region, --clip-len, --schedule, ...) and torchrun are common.py's
+section 6 and the README's "03 and 04: training".
+
 Run:
     python 03_train_cnn_lstm.py                                          # CNN-LSTM
     python 03_train_cnn_lstm.py --temporal mean --out runs/frame_baseline   # frame-level baseline
     python 03_train_cnn_lstm.py --temporal gru --epochs 20
+    python 03_train_cnn_lstm.py --region mouth --out runs/lstm_mouth     # the lower half of the face only
+    python 03_train_cnn_lstm.py --resume                                 # continue an interrupted run
+    torchrun --nproc_per_node=2 03_train_cnn_lstm.py                     # 2 processes (GPUs, or CPU shares)
 """
 
 import argparse
@@ -26,20 +34,21 @@ def parse_args(argv=None):
     common.add_training_args(p, epochs=12, lr=6e-3, batch_size=16, out="runs/cnn_lstm")
     p.add_argument("--temporal", choices=["lstm", "gru", "mean"], default="lstm",
                    help="sequence model over frame features; mean = frame-level baseline (default: %(default)s)")
-    p.add_argument("--input", choices=["auto", "rgb", "diff", "both"], default="auto",
+    p.add_argument("--input", choices=["auto", *common.INPUTS], default="auto",
                    help="what the CNN sees per frame: the frame, its difference to the previous one, or both; "
                         "auto = diff for lstm/gru, rgb for the mean baseline, which must not see motion (default: %(default)s)")
     p.add_argument("--hidden", type=int, default=64, help="size of the frame features and of the LSTM state (default: %(default)s)")
     p.add_argument("--width", type=int, default=16, help="channels of the CNN's first layer (default: %(default)s)")
-    p.add_argument("--bidirectional", action="store_true", help="read the sequence in both directions")
-    return p.parse_args(argv)
+    p.add_argument("--bidirectional", action="store_true", help="read the sequence in both directions (default: forward only)")
+    args = p.parse_args(argv)
+    if args.input == "auto":
+        args.input = "rgb" if args.temporal == "mean" else "diff"
+    return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     common.seed_everything(args.seed)  # first: the model's initial weights are random too
-    if args.input == "auto":
-        args.input = "rgb" if args.temporal == "mean" else "diff"
     model = common.CNNLSTM(temporal=args.temporal, input=args.input, hidden=args.hidden, width=args.width,
                            bidirectional=args.bidirectional)
     common.train(model, args, {"model": "cnn_lstm"})

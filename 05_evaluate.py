@@ -126,7 +126,8 @@ def judge_video(args, runs, device) -> None:
             sys.exit(f"error: {path}: a face was tracked in {len(faces['crops'])} of {faces['frames']} frames, "
                      f"fewer than one clip of {clip_len} consecutive frames. Try a longer video, or one where "
                      "the face is larger and turned to the camera.")
-        clips = torch.stack([common.clip_to_tensor(faces["crops"][s : s + clip_len]) for s in starts])
+        region = config.get("region", "face")  # runs from before --region saw the whole face
+        clips = torch.stack([common.clip_to_tensor(faces["crops"][s : s + clip_len], region) for s in starts])
         probs = predict(model, clips, device, args.batch_size)
         p = float(probs.mean())
         print(f"{run.name:>20}: P(fake) = {p:.3f} -> {'FAKE' if p >= threshold else 'real'} at threshold "
@@ -176,9 +177,17 @@ def evaluate_run(run: Path, args, device) -> dict:
                  "Check the split fractions of 02_make_clips.py.")
     val_rows = [r for r in common.read_csv(trained_on / "clips.csv") if r["split"] == "val"] \
         if (trained_on / "clips.csv").is_file() else []
-    test_probs = predict(model, common.ClipDataset(test_rows, test_faces, seed=args.seed,
-                                                   perturbations=args.perturbations), device, args.batch_size)
-    val_probs = predict(model, common.ClipDataset(val_rows, Path(config["faces"])), device, args.batch_size)
+    # The model sees what it saw in training: the same region of the face, and windows of the
+    # length it was trained on (the centre window of each longer clip, as in validation).
+    seen = {"region": config.get("region", "face"), "clip_len": config["clip_len"]}
+    try:
+        test_set = common.ClipDataset(test_rows, test_faces, seed=args.seed, perturbations=args.perturbations, **seen)
+        val_set = common.ClipDataset(val_rows, Path(config["faces"]), **seen)
+    except ValueError as err:
+        sys.exit(f"error: {run.name} was trained on clips of {config['clip_len']} frames, but {err} in "
+                 f"{test_dir / 'clips.csv'}. Cut clips at least that long with 02_make_clips.py --clip-len.")
+    test_probs = predict(model, test_set, device, args.batch_size)
+    val_probs = predict(model, val_set, device, args.batch_size)
     out = {"config": config, "levels": {}}
     for level in LEVELS:
         items = level_items(test_rows, test_probs, level)
@@ -299,12 +308,13 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], configs:
                              f"| {f(r['detected_val'])} |")
         lines.append("")
     lines += ["## Training", "", "![training curves](training_curves.png)", "", "## Models", "",
-              "| run | model | temporal | input | parameters | epochs | batch | lr | clip length | face size | detector | seed |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| run | model | temporal | input | region | parameters | epochs | batch | lr | clip length | face size | detector | seed |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, c in configs.items():
         fs = c.get("face_settings", {})
         params = common.count_parameters(common.build_model(c))
-        lines.append(f"| {name} | {c['model']} | {c.get('temporal', '3D conv')} | {c.get('input', 'rgb')} | {params:,} "
+        lines.append(f"| {name} | {c['model']} | {c.get('temporal', '3D conv')} | {c.get('input', 'rgb')} "
+                     f"| {c.get('region', 'face')} | {params:,} "
                      f"| {c['epochs']} | {c['batch_size']} | {c['lr']} | {c['clip_len']} | {fs.get('size', '?')} "
                      f"| {fs.get('detector', '?')} | {c['seed']} |")
     common.save_atomic(out / "report.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n", encoding="utf-8"))

@@ -1124,10 +1124,30 @@ def group_split(groups: list[str], labels: list[int], val: float, test: float, s
     return {g: "test" if g in test_groups else "val" if g in val_groups else "train" for g in groups}
 
 
-def clip_to_tensor(frames: np.ndarray) -> torch.Tensor:
-    """uint8 [T, H, W, 3] RGB frames -> float tensor [T, 3, H, W] scaled to [-1, 1]."""
+# Regions of the face crop, as fractions of its height and width: (top, bottom, left, right).
+# A crop is the detector's box enlarged by a margin and moved down to keep the chin (see
+# crop_square), so the eyes sit about a third of the way down and the mouth about two thirds:
+# the lower half holds mouth, jaw and chin, the band above it the eyes and brows. The two do not
+# overlap, so `--region mouth` and `--region eyes` ask which half of the face gives a fake away.
+# No landmarks: a fixed sub-rectangle of a tracked crop moves with the face anyway.
+REGIONS = {"face": (0.0, 1.0, 0.0, 1.0), "mouth": (0.5, 1.0, 0.0, 1.0), "eyes": (0.15, 0.5, 0.0, 1.0)}
+
+
+def clip_to_tensor(frames: np.ndarray, region: str = "face") -> torch.Tensor:
+    """uint8 [T, H, W, 3] RGB frames -> float tensor [T, 3, H, W] scaled to [-1, 1].
+
+    region: 'face' keeps the whole crop; 'mouth' or 'eyes' cut that band out of every frame and
+    stretch it back to H x W, so the model, its cost and its receptive fields are the same for
+    every region and only what it sees differs.
+    """
     x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
-    return x / 127.5 - 1.0
+    x = x.div_(127.5).sub_(1.0)  # in place: no new tensor per step
+    if region != "face":
+        top, bottom, left, right = REGIONS[region]
+        h, w = x.shape[-2:]
+        band = x[:, :, round(top * h) : round(bottom * h), round(left * w) : round(right * w)]
+        x = torch.nn.functional.interpolate(band, size=(h, w), mode="bilinear", align_corners=False)
+    return x
 
 
 def augment_clip(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -1136,13 +1156,19 @@ def augment_clip(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     Augmenting frames independently would add flicker and jitter: exactly the artefacts the fakes
     are made of, so a real clip would start to look fake.
     """
-    if rng.random() < 0.5:
-        frames = frames[:, :, ::-1]
     t, h, w, _ = frames.shape
+    # The rows of all frames stacked, [T*H, W, 3]: OpenCV then flips and recolours the clip as one
+    # image, in one call. Loading must keep up with training (benchmarks/bench_train.py).
+    rows = np.ascontiguousarray(frames).reshape(t * h, w, 3)
+    if rng.random() < 0.5:
+        rows = cv2.flip(rows, 1)  # left-right
     dy, dx = rng.integers(-h // 16, h // 16 + 1, 2)
-    frames = np.roll(frames, (int(dy), int(dx)), axis=(1, 2))
+    frames = np.roll(rows.reshape(t, h, w, 3), (int(dy), int(dx)), axis=(1, 2))
     gain = rng.uniform(0.85, 1.15, 3)  # per-channel colour/brightness change, same for all frames
-    return np.clip(frames * gain, 0, 255).astype(np.uint8)
+    # Applied as a table of the 256 values of each channel: the same as multiplying every pixel
+    # by its channel's gain and clipping at 255, several times faster.
+    table = np.clip(np.arange(256)[:, None] * gain, 0, 255).astype(np.uint8)
+    return cv2.LUT(frames.reshape(t * h, w, 3), table[None]).reshape(t, h, w, 3)
 
 
 def parse_perturbations(specs: list[str]) -> list[tuple[str, float]]:
@@ -1187,31 +1213,58 @@ class ClipDataset(torch.utils.data.Dataset):
     """Clips listed in clips.csv, read lazily from the memory-mapped face arrays.
 
     augment: training augmentation; perturbations: degradations for robustness tests (05).
+    region: the part of the face the model sees (REGIONS). clip_len: frames per clip, when the
+    model is trained on shorter windows than clips.csv's: the window is drawn at random within the
+    clip when augmenting, else it is the centre one (validation, testing).
+
+    Every random choice for clip i in epoch e comes from a generator seeded with (seed, e, i), not
+    from one generator that advances as clips are drawn. So the dataset has no state to save for
+    --resume, each DataLoader worker process draws what the main process would have drawn (a
+    shared generator is copied into every worker, which then repeat each other's choices), and
+    the results do not depend on --workers. Call set_epoch(e) before each epoch.
     """
 
     def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0,
-                 perturbations: list[tuple[str, float]] = ()):
+                 perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None):
         self.rows, self.faces_dir, self.augment = rows, Path(faces_dir), augment
         self.perturbations = list(perturbations)
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
-        self.arrays: dict[str, np.ndarray] = {}
+        self.seed, self.epoch = seed, 0
+        self.region, self.clip_len = region, clip_len
+        self.layout: dict[str, tuple[int, np.dtype, tuple]] = {}  # per video: where its frames start in the file
+        short = [r["clip_id"] for r in rows if clip_len and int(r["length"]) < clip_len]
+        if short:
+            raise ValueError(f"{len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames")
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
 
     def __len__(self):
         return len(self.rows)
 
     def __getitem__(self, i):
         row = self.rows[i]
-        vid = row["video_id"]
-        if vid not in self.arrays:
-            self.arrays[vid] = np.load(self.faces_dir / f"{vid}.npy", mmap_mode="r")
         start, length = int(row["start"]), int(row["length"])
-        frames = np.array(self.arrays[vid][start : start + length])  # a writable copy of the window
+        n = self.clip_len or length
+        offset = (length - n) // 2  # the centre window (all of the clip when n == length)
         if self.augment:
-            frames = augment_clip(frames, self.rng)
+            rng = np.random.default_rng([self.seed, self.epoch, i])
+            offset = int(rng.integers(0, length - n + 1))
+        # Map the file, copy the window, unmap (when `faces` goes out of scope). Keeping every
+        # video mapped would save a little time, but the pages read would stay in this process's
+        # resident memory, which would then grow with the size of the dataset. The .npy header is
+        # read once per video: parsing it costs more than mapping the file.
+        path = self.faces_dir / f"{row['video_id']}.npy"
+        if row["video_id"] not in self.layout:
+            header = np.load(path, mmap_mode="r")
+            self.layout[row["video_id"]] = header.offset, header.dtype, header.shape
+        at, dtype, shape = self.layout[row["video_id"]]
+        faces = np.memmap(path, dtype=dtype, mode="r", offset=at, shape=shape)
+        frames = np.array(faces[start + offset : start + offset + n])  # a writable copy of the window
+        if self.augment:
+            frames = augment_clip(frames, rng)
         if self.perturbations:  # seeded per clip: the same degradation whatever the batch order
             frames = perturb_clip(frames, self.perturbations, np.random.default_rng([self.seed, i]))
-        return clip_to_tensor(frames), torch.tensor(float(row["label"]))
+        return clip_to_tensor(frames, self.region), torch.tensor(float(row["label"]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1228,6 +1281,18 @@ def conv_block(conv: type, c_in: int, c_out: int, pool) -> nn.Sequential:
     pooling = nn.MaxPool2d if conv is nn.Conv2d else nn.MaxPool3d
     return nn.Sequential(conv(c_in, c_out, kernel_size=3, padding=1, bias=False), norm(c_out),
                          nn.ReLU(inplace=True), pooling(pool))
+
+
+def motion_input(x: torch.Tensor, input: str) -> torch.Tensor:
+    """What a model sees of a clip [B, T, 3, H, W]: 'rgb' the frames; 'diff' each frame minus the
+    one before (the first gets zeros); 'both' the two stacked on the channels ([B, T, 6, H, W])."""
+    if input == "rgb":
+        return x
+    diff = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)
+    return diff if input == "diff" else torch.cat([x, diff], dim=2)
+
+
+INPUTS = ("rgb", "diff", "both")
 
 
 class FrameEncoder(nn.Module):
@@ -1281,9 +1346,7 @@ class CNNLSTM(nn.Module):
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(out_dim, 1))
 
     def forward(self, x):  # x: [B, T, 3, H, W]
-        if self.input != "rgb":
-            diff = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)
-            x = diff if self.input == "diff" else torch.cat([x, diff], dim=2)
+        x = motion_input(x, self.input)
         b, t = x.shape[:2]
         feats = self.encoder(x.flatten(0, 1)).view(b, t, -1)  # every frame through the same CNN
         if self.rnn is None:
@@ -1298,13 +1361,18 @@ class C3D(nn.Module):
     """A small C3D-style network: 3x3x3 convolutions over (time, height, width).
 
     The first block pools only in space, so the earliest filters see raw frame-to-frame changes
-    at full temporal resolution; later blocks pool time too.
+    at full temporal resolution; later blocks pool time too. It needs clips of 4 frames or more.
+
+    input: as for CNNLSTM. A 3x3x3 filter can compute a frame difference itself, so 'rgb' (the
+           default) already lets C3D see motion; 'diff' tests whether handing it the differences
+           ready-made still helps.
     """
 
-    def __init__(self, width: int = 16):
+    def __init__(self, width: int = 16, input: str = "rgb"):
         super().__init__()
+        self.input = input
         self.features = nn.Sequential(
-            conv_block(nn.Conv3d, 3, width, (1, 2, 2)),
+            conv_block(nn.Conv3d, 6 if input == "both" else 3, width, (1, 2, 2)),
             conv_block(nn.Conv3d, width, width * 2, (2, 2, 2)),
             conv_block(nn.Conv3d, width * 2, width * 4, (2, 2, 2)),
             conv_block(nn.Conv3d, width * 4, width * 4, (1, 2, 2)),
@@ -1314,7 +1382,7 @@ class C3D(nn.Module):
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(width * 4, 1))
 
     def forward(self, x):  # x: [B, T, 3, H, W] -> Conv3d wants [B, 3, T, H, W]
-        return self.head(self.features(x.transpose(1, 2))).squeeze(1)
+        return self.head(self.features(motion_input(x, self.input).transpose(1, 2))).squeeze(1)
 
 
 def build_model(config: dict) -> nn.Module:
@@ -1323,7 +1391,7 @@ def build_model(config: dict) -> nn.Module:
         return CNNLSTM(temporal=config["temporal"], input=config["input"], hidden=config["hidden"],
                        width=config["width"], bidirectional=config.get("bidirectional", False))
     if config["model"] == "c3d":
-        return C3D(width=config["width"])
+        return C3D(width=config["width"], input=config.get("input", "rgb"))
     raise ValueError(f"unknown model {config['model']!r}")
 
 
@@ -1331,11 +1399,50 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def count_flops(model: nn.Module, clip_shape: tuple[int, ...]) -> int:
+    """Floating-point operations of one forward pass on one clip of shape [T, 3, H, W].
+
+    PyTorch's FlopCounterMode counts the convolutions and matrix products as they run (a
+    multiply-add is 2 FLOPs). It does not look inside the fused LSTM/GRU kernel: about 1 MFLOP for
+    the default CNN-LSTM, under 1% of its total. A training step costs about 3x the forward pass.
+    Also a check that the model accepts clips of this shape: it raises if it does not.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was_training = model.training
+    model.eval()  # in eval mode the dummy pass changes nothing (batch-norm statistics, dropout)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, *clip_shape))
+    model.train(was_training)
+    return counter.get_total_flops()
+
+
 # --------------------------------------------------------------------------------------------
 # 6. Training loop (shared by 03 and 04)
 # --------------------------------------------------------------------------------------------
+# One loop for every model, on a CPU, a GPU or many processes started by torchrun. It is built to
+# hold up:
+#   reproducible  every random draw comes from the seed and the epoch (and the clip, and the
+#                 process): batch order, augmentation, dropout. Nothing draws from a generator that
+#                 runs on from epoch to epoch, so the same seed on the same machine gives the same
+#                 metrics.csv (bar the wall-clock `seconds`), whatever --workers is.
+#   resumable     after every epoch, last.pt (written atomically) holds the weights, the optimiser,
+#                 the learning-rate schedule, the loss scaler, the epoch, the best score and the
+#                 metrics so far. No random state needs saving (see above), so --resume continues
+#                 exactly where an interrupted run stopped, with the metrics it would have had.
+#   fast          on CUDA: mixed precision, pinned memory and loader processes, so the GPU does
+#                 not wait for data; on a CPU the main process loads (workers would take the cores
+#                 the model computes on). benchmarks/bench_train.py measures both.
+#   scalable      under torchrun, one process per GPU (or CPU share) with DistributedDataParallel;
+#                 each process trains on its share of the clips, rank 0 alone validates on the
+#                 whole validation split and writes files.
 
 METRICS_FIELDS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "val_auc", "lr", "seconds"]
+SCHEDULES = ("onecycle", "cosine", "constant")
+# Flags that say how to run, not what to train: kept out of config.json. --resume compares the
+# saved settings with the ones given, all but the number of loader processes, which changes how
+# fast a run goes and nothing else.
+RUN_CONTROL = ("resume", "stop_after")
 
 
 def seed_everything(seed: int) -> None:
@@ -1349,6 +1456,13 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def seed_epoch(seed: int, epoch: int, rank: int = 0) -> None:
+    """Seed PyTorch's own generator (dropout masks) from (seed, epoch, process): an epoch's draws
+    then depend on nothing that happened before it, which is what makes --resume exact; each
+    process of a distributed run gets its own masks."""
+    torch.manual_seed(int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1)[0]))
+
+
 def pick_device(name: str = "auto") -> torch.device:
     """CUDA when present (or asked for), else CPU; CPU always works."""
     if name == "auto":
@@ -1358,55 +1472,115 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def setup_distributed(device_name: str) -> tuple[torch.device, int, int]:
+    """(device, rank, world size). torchrun starts one process per GPU (or per CPU share) and tells
+    each its RANK, LOCAL_RANK and WORLD_SIZE; we then join them in one process group: NCCL between
+    GPUs, gloo between CPU processes. Started plainly (or with one process): rank 0 of 1."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    device = pick_device(device_name)
+    if world == 1:
+        return device, 0, 1
+    if device.type == "cuda":  # one GPU per process on each machine
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+        torch.cuda.set_device(device)
+    torch.distributed.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return device, torch.distributed.get_rank(), world
+
+
+def pick_precision(name: str, device: torch.device) -> torch.dtype | None:
+    """The dtype of mixed precision, or None for plain float32.
+
+    auto: bfloat16 on a GPU that has it (float32's range, so no loss scaling), else float16 with
+    a GradScaler (its small range lets small gradients underflow to zero unless the loss is scaled
+    up first); float32 on a CPU, where mixed precision rarely pays for small convolutions.
+    """
+    if name == "auto":
+        if device.type != "cuda":
+            return None
+        name = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if name == "fp16" and device.type != "cuda":
+        sys.exit("error: --precision fp16 needs a CUDA GPU; on the CPU use bf16 or fp32.")
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
+
+
 def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str) -> None:
     """The flags 03 and 04 share; each script passes its own defaults."""
     parser.add_argument("--clips", default="data/clips", help="folder with clips.csv (from 02) (default: %(default)s)")
     parser.add_argument("--faces", default=None, help="folder with the face arrays (default: the one recorded in clips.csv's settings)")
-    parser.add_argument("--out", default=out, help="run folder for metrics.csv, best.pt, config.json (default: %(default)s)")
+    parser.add_argument("--out", default=out, help="run folder for metrics.csv, best.pt, last.pt, config.json (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=epochs, help="training epochs (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=batch_size, help="clips per batch (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=batch_size,
+                        help="clips per batch, per process under torchrun (default: %(default)s)")
     parser.add_argument("--lr", type=float, default=lr, help="peak learning rate of AdamW (default: %(default)s)")
     parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW weight decay (default: %(default)s)")
-    parser.add_argument("--no-augment", action="store_true", help="switch off the (temporally consistent) augmentation")
-    parser.add_argument("--workers", type=int, default=0, help="data-loader processes; 0 loads in the main process, best on a 2-core CPU (default: %(default)s)")
+    parser.add_argument("--schedule", choices=SCHEDULES, default="onecycle",
+                        help="learning rate over the run: onecycle = warm-up over the first 20%% then cosine decay; "
+                             "cosine = decay from --lr without warm-up; constant = --lr throughout (default: %(default)s)")
+    parser.add_argument("--clip-grad", type=float, default=1.0,
+                        help="clip the gradient norm to this; 0 = no clipping (default: %(default)s)")
+    parser.add_argument("--patience", type=int, default=0,
+                        help="stop when validation AUC has not improved for this many epochs; 0 = never (default: %(default)s)")
+    parser.add_argument("--region", choices=list(REGIONS), default="face",
+                        help="part of the face crop the model sees: face, mouth (lower half: mouth, jaw, chin) or "
+                             "eyes (band of eyes and brows) (default: %(default)s)")
+    parser.add_argument("--clip-len", type=int, default=None,
+                        help="train on windows of this many frames inside each clip (a random one per epoch, "
+                             "the centre one for validation and testing) (default: the length in clips.csv)")
+    parser.add_argument("--no-augment", action="store_true", help="switch off the (temporally consistent) augmentation (default: on)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the interrupted run in --out from its last.pt, with its settings (default: start afresh)")
+    parser.add_argument("--stop-after", type=int, default=None, metavar="N",
+                        help="stop after epoch N as if interrupted (last.pt is kept; --resume goes on): to split a "
+                             "long run into jobs, and for the tests (default: run all epochs)")
+    parser.add_argument("--workers", default="auto",
+                        help="data-loader processes; auto = 0 on a CPU (loading in the main process leaves the cores "
+                             "to the model), up to 4 with a GPU (default: %(default)s)")
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
+                        help="auto = bf16 mixed precision on a GPU that has it, else fp16 with loss scaling; "
+                             "fp32 on a CPU (default: %(default)s)")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed for weights, batches and augmentation (default: %(default)s)")
 
 
-def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, desc="") -> tuple[float, np.ndarray, np.ndarray]:
-    """One pass over a loader; trains when an optimizer is given. Returns (mean loss, labels, probs)."""
+def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, scaler=None, amp_dtype=None,
+              clip_grad: float = 0.0, desc: str = "", show: bool = True) -> tuple[float, np.ndarray, np.ndarray]:
+    """One pass over a loader; trains when an optimizer is given. Returns (mean loss, labels, probs).
+
+    Losses and probabilities stay on the device until the end: reading them back after every
+    batch would make the CPU wait for the GPU each time.
+    """
     training = optimizer is not None
     model.train(training)
-    total, labels, probs = 0.0, [], []
+    losses, labels, probs = [], [], []
     with torch.set_grad_enabled(training):
         # disable=None: a bar in a terminal, none in a log file (the epoch line says enough there).
-        for x, y in tqdm(loader, desc=desc, leave=False, unit="batch", disable=None):
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
+        for x, y in tqdm(loader, desc=desc, leave=False, unit="batch", disable=None if show else True):
+            # non_blocking: from pinned memory the copy to the GPU overlaps the computation.
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                logits = model(x).float()  # the loss and the probabilities in float32
             loss = loss_fn(logits, y)
             if training:
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                # Clipping keeps one bad batch from throwing the LSTM's weights far off.
-                nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
-                optimizer.step()
+                scaler.scale(loss).backward()  # scaling is a no-op unless fp16 (see pick_precision)
+                if clip_grad > 0:
+                    # Clipping keeps one bad batch from throwing the LSTM's weights far off. It
+                    # must see the true gradients, so undo the loss scaling first.
+                    scaler.unscale_(optimizer)
+                    nn.utils.clip_grad_norm_(model.parameters(), max_norm=clip_grad)
+                scaler.step(optimizer)  # skips the step if fp16 gradients overflowed
+                scaler.update()
                 scheduler.step()
-            total += loss.item() * len(y)
-            labels.append(y.cpu().numpy())
-            probs.append(torch.sigmoid(logits).detach().cpu().numpy())
-    labels, probs = np.concatenate(labels), np.concatenate(probs)
-    return total / len(labels), labels, probs
+            losses.append(loss.detach() * len(y))
+            labels.append(y)
+            probs.append(torch.sigmoid(logits).detach())
+    labels, probs = torch.cat(labels).cpu().numpy(), torch.cat(probs).cpu().numpy()
+    return float(torch.stack(losses).sum()) / len(labels), labels, probs
 
 
-def train(model: nn.Module, args, config: dict) -> Path:
-    """Train `model` on the train split of args.clips, validate every epoch, keep the best by val AUC.
-
-    The caller seeds (seed_everything) before it builds the model: initial weights are random too.
-
-    Writes to args.out: config.json (every setting), metrics.csv (one row per epoch, rewritten
-    atomically each epoch) and best.pt (weights of the best epoch, with its config).
-    """
-    device = pick_device(args.device)
+def read_splits(args) -> tuple[list[dict], list[dict], Path, dict]:
+    """(train clips, validation clips, face folder, 02's settings) of args.clips; exits with a
+    message saying what to do when there are no clips or a split lacks a class."""
     clips_dir = Path(args.clips)
     if not (clips_dir / "clips.csv").is_file():
         sys.exit(f"error: {clips_dir / 'clips.csv'} not found. Run 02_make_clips.py first.")
@@ -1419,61 +1593,202 @@ def train(model: nn.Module, args, config: dict) -> Path:
         if len({r["label"] for r in part}) < 2:
             sys.exit(f"error: the {name} split has {len(part)} clips and not both labels; "
                      "make more videos or change the split fractions in 02_make_clips.py.")
+    return train_rows, val_rows, faces_dir, settings
+
+
+def clip_datasets(args, train_rows: list[dict], val_rows: list[dict], faces_dir: Path):
+    """(train set, validation set, clip length): what the model sees, here and in 05 (region and
+    window length are recorded in config.json)."""
+    if args.clip_len is not None and args.clip_len < 2:
+        sys.exit(f"error: --clip-len {args.clip_len}: a clip needs 2 frames or more to show any motion.")
+    clip_len = args.clip_len or int(train_rows[0]["length"])
+    seen = {"region": args.region, "clip_len": clip_len}
+    try:
+        train_set = ClipDataset(train_rows, faces_dir, augment=not args.no_augment, seed=args.seed, **seen)
+        val_set = ClipDataset(val_rows, faces_dir, **seen)
+    except ValueError as err:
+        sys.exit(f"error: --clip-len {clip_len}: {err} in {Path(args.clips) / 'clips.csv'}; use a shorter --clip-len, "
+                 "or cut longer clips with 02_make_clips.py --clip-len.")
+    return train_set, val_set, clip_len
+
+
+def resolve_workers(workers: str, device: torch.device) -> int:
+    """--workers as a number: auto = 0 on a CPU, up to 4 beside a GPU (it computes while the
+    CPU cores prepare the next batches; torchrun's processes on one machine share the cores)."""
+    if workers == "auto":
+        per_gpu = (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+        return 0 if device.type == "cpu" else min(4, max(1, per_gpu - 1))
+    if not workers.isdigit():
+        sys.exit(f"error: --workers {workers}: give a number of processes (0 = load in the main process) or auto.")
+    return int(workers)
+
+
+def make_loaders(train_set, val_set, batch_size: int, workers: int, device: torch.device, seed: int,
+                 rank: int = 0, world: int = 1):
+    """(sampler, train loader, validation loader).
+
+    DistributedSampler: each process gets its share of a shuffled order that depends only on
+    (seed, epoch) (with one process, all of it); call sampler.set_epoch(e). Pinned memory lets
+    the copy to a GPU run in the background. drop_last: a last batch of one or two clips would
+    give batch norm a noisy step.
+    """
+    sampler = torch.utils.data.DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=seed)
+    loader_args = {"batch_size": batch_size, "num_workers": workers, "pin_memory": device.type == "cuda"}
+    train_loader = torch.utils.data.DataLoader(train_set, sampler=sampler, drop_last=len(sampler) > batch_size,
+                                               **loader_args)
+    return sampler, train_loader, torch.utils.data.DataLoader(val_set, **loader_args)
+
+
+def balanced_loss(train_rows: list[dict], device: torch.device) -> nn.Module:
+    """Binary cross-entropy on logits with the fake term weighed by n_real / n_fake: with 4 fakes
+    per real (the demo, as FaceForensics++), both classes then count equally."""
+    n_fake = sum(int(r["label"]) for r in train_rows)
+    return nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(train_rows) - n_fake) / n_fake, device=device))
+
+
+def make_optimizer(model: nn.Module, args, steps_per_epoch: int):
+    """(AdamW, the learning-rate schedule of --schedule, stepped after every batch)."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    total = args.epochs * steps_per_epoch
+    if args.schedule == "onecycle":  # a short warm-up, then a cosine decay to ~0: robust for short CPU runs
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=total, pct_start=0.2)
+    elif args.schedule == "cosine":  # the same decay from the first step on, no warm-up
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    else:  # constant
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    return optimizer, scheduler
+
+
+def train(model: nn.Module, args, config: dict) -> Path:
+    """Train `model` on the train split of args.clips, validate every epoch, keep the best by val AUC.
+
+    The caller seeds (seed_everything) before it builds the model: initial weights are random too.
+
+    Writes to args.out: config.json (every setting), metrics.csv (one row per epoch), best.pt
+    (weights of the best epoch, with its config) and last.pt (everything --resume needs), each
+    written atomically after every epoch.
+    """
+    device, rank, world = setup_distributed(args.device)
+    main = rank == 0  # the one process that prints and writes files
+    train_rows, val_rows, faces_dir, settings = read_splits(args)
+    train_set, val_set, clip_len = clip_datasets(args, train_rows, val_rows, faces_dir)
+    amp_dtype = pick_precision(args.precision, device)
+    workers = resolve_workers(args.workers, device)
+    sampler, train_loader, val_loader = make_loaders(train_set, val_set, args.batch_size, workers, device, args.seed,
+                                                     rank, world)
+    loss_fn = balanced_loss(train_rows, device)
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    config = {**config, **vars(args), "faces": str(faces_dir),
-              "clip_len": int(train_rows[0]["length"]), "face_settings": settings.get("face_settings", {})}
-    write_json(out / "config.json", config)
+    config = {**config, **{k: v for k, v in vars(args).items() if k not in RUN_CONTROL},
+              "faces": str(faces_dir), "clip_len": clip_len, "precision": str(amp_dtype or "fp32").replace("torch.", ""),
+              "device": device.type, "workers": workers, "world_size": world,
+              "face_settings": settings.get("face_settings", {})}
+    config = json.loads(json.dumps(config))  # as config.json will hold it (tuples become lists...)
 
-    # The generator fixes the order of batches; the dataset's own generator the augmentation.
-    loader_gen = torch.Generator().manual_seed(args.seed)
-    train_loader = torch.utils.data.DataLoader(
-        ClipDataset(train_rows, faces_dir, augment=not args.no_augment, seed=args.seed),
-        batch_size=args.batch_size, shuffle=True, generator=loader_gen, num_workers=args.workers,
-        pin_memory=device.type == "cuda", drop_last=len(train_rows) > args.batch_size)
-    val_loader = torch.utils.data.DataLoader(ClipDataset(val_rows, faces_dir), batch_size=args.batch_size,
-                                             num_workers=args.workers)
-
-    # Class imbalance (4 fakes per real in the demo, as in FaceForensics++): weigh the positive
-    # (fake) term of the loss by n_real / n_fake, so both classes count equally.
-    n_fake = sum(int(r["label"]) for r in train_rows)
-    pos_weight = torch.tensor((len(train_rows) - n_fake) / n_fake, device=device)
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    side = np.load(faces_dir / f"{train_rows[0]['video_id']}.npy", mmap_mode="r").shape[1]
+    try:
+        flops = count_flops(model, (clip_len, 3, side, side))
+    except RuntimeError as err:
+        sys.exit(f"error: {config['model']} cannot take clips of {clip_len} frames of {side}x{side} pixels ({err}). "
+                 "Use a longer --clip-len (C3D needs 4 frames or more) or larger faces (01_extract_faces.py --size).")
     model = model.to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    # One-cycle: a short warm-up, then a cosine decay to ~0. Robust for short CPU runs.
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.epochs * len(train_loader),
-                                                    pct_start=0.2)
-    print(f"{config['model']}: {count_parameters(model):,} parameters | device {device} | "
-          f"train {len(train_rows)} clips ({n_fake} fake), val {len(val_rows)} clips | run folder {out}")
+    optimizer, scheduler = make_optimizer(model, args, len(train_loader))
+    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
 
-    history, best_auc = [], -1.0
-    for epoch in range(1, args.epochs + 1):
+    history, best_auc, best_epoch, start, stopped = [], -1.0, 0, 1, False
+    last = out / "last.pt"
+    if args.resume:
+        if not last.is_file():
+            sys.exit(f"error: --resume: {last} not found, so there is nothing to continue. Run without --resume "
+                     "to start the run (last.pt is written after every epoch).")
+        ckpt = torch.load(last, map_location=device, weights_only=True)  # a checkpoint is data, never code
+        saved = ckpt["config"]
+        changed = [f"{k} (was {saved.get(k)!r}, now {config.get(k)!r})" for k in sorted(set(saved) | set(config))
+                   if saved.get(k) != config.get(k) and k != "workers"]
+        if changed:
+            sys.exit(f"error: --resume: settings differ from the interrupted run's: {'; '.join(changed)}. "
+                     "Resume with the same flags, or start a new run in another --out folder.")
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        scaler.load_state_dict(ckpt["scaler"])
+        history, best_auc, best_epoch = ckpt["history"], ckpt["best_auc"], ckpt["best_epoch"]
+        start, stopped = ckpt["epoch"] + 1, ckpt["stopped"]
+        if main:
+            print(f"resuming {out} after epoch {ckpt['epoch']} (best val AUC {best_auc:.3f} at epoch {best_epoch})")
+    elif main:
+        out.mkdir(parents=True, exist_ok=True)
+        old = [p for p in ("metrics.csv", "best.pt", "last.pt") if (out / p).exists()]
+        for p in old:  # a fresh run: never leave a previous run's files beside the new settings
+            (out / p).unlink()
+        if old:
+            print(f"starting afresh in {out}: removed the previous run's {', '.join(old)} (--resume continues a run)")
+        write_json(out / "config.json", config)
+
+    core = model  # the model itself: what is saved, and what rank 0 validates
+    if world > 1:  # gradients are averaged across processes after each backward pass
+        model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    if main:
+        n_fake = sum(int(r["label"]) for r in train_rows)
+        print(f"{config['model']}: {count_parameters(core):,} parameters, {flops / 1e6:.1f} MFLOPs per clip of "
+              f"{clip_len}x3x{side}x{side} ({args.region}) | device {device}, {config['precision']}, "
+              f"{world} process{'es' if world > 1 else ''}, {workers} loader workers | "
+              f"train {len(train_rows)} clips ({n_fake} fake), val {len(val_rows)} clips | run folder {out}")
+
+    for epoch in range(start, args.epochs + 1):
+        if stopped or (args.stop_after is not None and epoch > args.stop_after):
+            break
         t0 = time.time()
+        seed_epoch(args.seed, epoch, rank)
+        sampler.set_epoch(epoch)
+        train_set.set_epoch(epoch)
         lr = optimizer.param_groups[0]["lr"]
-        train_loss, y, p = run_epoch(model, train_loader, loss_fn, device, optimizer, scheduler, desc=f"epoch {epoch} train")
-        train_acc = float(((p > 0.5) == y).mean())
-        val_loss, vy, vp = run_epoch(model, val_loader, loss_fn, device, desc=f"epoch {epoch} val")
-        m = binary_metrics(vy, vp)
-        history.append({"epoch": epoch, "train_loss": round(train_loss, 6), "train_acc": round(train_acc, 6),
-                        "val_loss": round(val_loss, 6), "val_acc": round(m["accuracy"], 6), "val_f1": round(m["f1"], 6),
-                        "val_auc": round(m["auc"], 6), "lr": f"{lr:.6g}", "seconds": round(time.time() - t0, 2)})
-        write_csv(out / "metrics.csv", history, METRICS_FIELDS)
-        improved = m["auc"] > best_auc
-        if improved:
-            best_auc = m["auc"]
-            # The decision threshold for single videos (05 --video): the equal-error-rate point of
-            # this epoch's video-level validation scores, chosen here, never on the test split.
-            videos = video_level([{**r, "prob": p} for r, p in zip(val_rows, vp)])
-            threshold = equal_error_rate([int(v["label"]) for v in videos], [v["prob"] for v in videos])[1]
-            # Plain Python numbers only: weights_only loading refuses NumPy scalars on NumPy 1.x.
-            state = {"model": model.state_dict(), "config": config, "epoch": epoch, "val_auc": float(best_auc),
-                     "threshold": float(threshold)}
-            save_atomic(out / "best.pt", lambda tmp: torch.save(state, tmp))
-        print(f"epoch {epoch:3d} | train loss {train_loss:.4f} acc {train_acc:.3f} | val loss {val_loss:.4f} "
-              f"acc {m['accuracy']:.3f} auc {m['auc']:.3f}{' *' if improved else ''} | {time.time() - t0:.1f}s")
-    print(f"best val AUC {best_auc:.3f}; weights in {out / 'best.pt'}")
+        train_loss, y, p = run_epoch(model, train_loader, loss_fn, device, optimizer, scheduler, scaler, amp_dtype,
+                                     args.clip_grad, desc=f"epoch {epoch} train", show=main)
+        correct, seen_clips = float(((p > 0.5) == y).sum()), len(y)
+        if world > 1:  # every process trained on its own share: add up the loss and the hits
+            totals = torch.tensor([train_loss * seen_clips, correct, seen_clips], dtype=torch.float64, device=device)
+            torch.distributed.all_reduce(totals)
+            train_loss, correct, seen_clips = totals[0].item() / totals[2].item(), totals[1].item(), totals[2].item()
+        train_acc = correct / seen_clips
+        if main:
+            val_loss, vy, vp = run_epoch(core, val_loader, loss_fn, device, amp_dtype=amp_dtype, desc=f"epoch {epoch} val")
+            m = binary_metrics(vy, vp)
+            history.append({"epoch": epoch, "train_loss": round(train_loss, 6), "train_acc": round(train_acc, 6),
+                            "val_loss": round(val_loss, 6), "val_acc": round(m["accuracy"], 6), "val_f1": round(m["f1"], 6),
+                            "val_auc": round(m["auc"], 6), "lr": f"{lr:.6g}", "seconds": round(time.time() - t0, 2)})
+            improved = m["auc"] > best_auc
+            if improved:
+                best_auc, best_epoch = float(m["auc"]), epoch
+                # The decision threshold for single videos (05 --video): the equal-error-rate point of
+                # this epoch's video-level validation scores, chosen here, never on the test split.
+                videos = video_level([{**r, "prob": p} for r, p in zip(val_rows, vp)])
+                threshold = equal_error_rate([int(v["label"]) for v in videos], [v["prob"] for v in videos])[1]
+                # Plain Python numbers only: weights_only loading refuses NumPy scalars on NumPy 1.x.
+                best = {"model": core.state_dict(), "config": config, "epoch": epoch, "val_auc": best_auc,
+                        "threshold": float(threshold)}
+                save_atomic(out / "best.pt", lambda tmp: torch.save(best, tmp))
+            write_csv(out / "metrics.csv", history, METRICS_FIELDS)
+            stopped = args.patience > 0 and epoch - best_epoch >= args.patience
+            state = {"model": core.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                     "scaler": scaler.state_dict(), "config": config, "epoch": epoch, "best_auc": best_auc,
+                     "best_epoch": best_epoch, "history": history, "stopped": stopped}
+            save_atomic(last, lambda tmp: torch.save(state, tmp))
+            print(f"epoch {epoch:3d} | train loss {train_loss:.4f} acc {train_acc:.3f} | val loss {val_loss:.4f} "
+                  f"acc {m['accuracy']:.3f} auc {m['auc']:.3f}{' *' if improved else ''} | {time.time() - t0:.1f}s")
+            if stopped:
+                print(f"early stop: no better validation AUC in the {args.patience} epochs since epoch {best_epoch}")
+        if world > 1:  # rank 0 alone decided whether to stop; the others wait here to hear it
+            flag = [stopped]
+            torch.distributed.broadcast_object_list(flag, src=0)
+            stopped = flag[0]
+    if main:
+        done = stopped or len(history) == args.epochs
+        print(f"best val AUC {best_auc:.3f} (epoch {best_epoch}); weights in {out / 'best.pt'}"
+              + ("" if done else f"; stopped after epoch {len(history)} of {args.epochs}: --resume goes on"))
+    if world > 1:
+        del model  # the DDP wrapper first: freed after its process group, it can wait forever
+        torch.distributed.destroy_process_group()
     return out
 
 
