@@ -12,12 +12,18 @@ Reads   every video under --videos (default data/videos), labelled by the folder
         official split.
 Writes  --out (default data/faces):
           <video_id>.npy       face crops, uint8 [N, size, size, 3] RGB, one per kept frame
-          <video_id>.meta.npz  frame indices, smoothed boxes, detected/interpolated flags, fps
+          <video_id>.meta.npz  frame indices (after resampling, and in the file), smoothed boxes, the
+                               five face points per crop (eyes, nose tip, mouth corners, as fractions
+                               of the crop: the masks of the pseudo-fakes), detected/interpolated
+                               flags, fps (after resampling) and the file's own fps
           <video_id>.json      the video's index row, written last: the mark that it is done
           index.csv            one row per video: label, group, method, status, face_rate, gaps,
                                jitter, ...
-          settings.json        the extraction settings, reused by 05_evaluate.py --video
+          settings.json        the extraction settings, reused by 05_evaluate.py --video, and where
+                               the videos came from (kept with every model trained on them)
           preview.png          with --preview: a few crops of every video, to see what was extracted
+Every video is resampled to --fps (25) by picking the frame nearest each tick: a temporal model
+compares motion per frame, and a 50 fps video moves half as far per frame as a 25 fps one.
 Every file is written under a temporary name and renamed when complete, so an interrupted run
 (Ctrl-C, kill -9) leaves nothing half-written that a later stage would trust; run the same command
 again and it skips the videos already done. Status of a video in index.csv:
@@ -37,7 +43,8 @@ Run:
     python 01_extract_faces.py --manifest my_videos.csv                  # path,label[,group][,split][,method]
     python 01_extract_faces.py --dataset ffpp --root FaceForensics --compression c23 --list   # check, then drop --list
     python 01_extract_faces.py --dataset celebdf --root Celeb-DF-v2 --out data/faces_celebdf
-    python 01_extract_faces.py --detector yunet      # YuNet (downloads 230 kB once) instead of auto
+    python 01_extract_faces.py --manifest weights/train_videos.csv --out data/faces_real   # real footage (README)
+    python 01_extract_faces.py --detector haar       # OpenCV's cascade instead of YuNet (shipped in models/)
     python 01_extract_faces.py --shard 2/4           # the 2nd quarter of the videos (cluster jobs)
     python 01_extract_faces.py --preview             # also draw a contact sheet of the crops
 """
@@ -47,6 +54,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import textwrap
 import time
 from collections import Counter
 from pathlib import Path
@@ -74,14 +82,18 @@ def parse_args(argv=None):
                         "have no finer detail, so that the demo trains in seconds)")
     p.add_argument("--margin", type=float, default=0.15, help="crop margin around the face box, as a fraction of its side (default: %(default)s)")
     p.add_argument("--detector", choices=["auto", "haar", "yunet"], default=None,
-                   help="haar: OpenCV's cascade, offline; yunet: a small CNN, faster and more accurate; auto: "
-                        "yunet when its model is given, cached or downloadable, else haar "
+                   help="haar: OpenCV's cascade; yunet: a small CNN (shipped in models/), faster and more accurate, "
+                        "and it finds the five face points that the pseudo-fakes need (Haar's are estimated from its "
+                        "box); auto: yunet when its model is there, else haar "
                         "(default: auto; haar with --demo, so that every demo gives the same numbers)")
-    p.add_argument("--detector-model", default=None, help="path of the YuNet .onnx file (default: download once to a cache)")
+    p.add_argument("--detector-model", default=None, help="path of a YuNet .onnx file (default: the copy in models/)")
     p.add_argument("--detect-width", type=int, default=320, help="detect on frames scaled down to this width (default: %(default)s)")
     p.add_argument("--detect-every", type=int, default=8, help="run the detector every k-th frame and interpolate between (default: %(default)s)")
     p.add_argument("--max-gap", type=int, default=12, help="fill detection gaps up to this many frames; longer gaps split the track (default: %(default)s)")
     p.add_argument("--smooth", type=int, default=15, help="moving-average window for the face box, in frames (default: %(default)s)")
+    p.add_argument("--fps", type=float, default=25.0,
+                   help="resample every video to this frame rate by picking frames (a slower video keeps its own "
+                        "rate); --demo writes its videos at this rate (default: %(default)s)")
     p.add_argument("--min-frames", type=int, default=16, help="fewer consecutive face frames than this: status too_short (default: %(default)s)")
     p.add_argument("--workers", type=int, default=os.cpu_count(), help="videos processed in parallel (default: all %(default)s cores)")
     p.add_argument("--shard", default="1/1", help="i/n: process only the i-th of n slices of the video list (default: %(default)s)")
@@ -100,7 +112,6 @@ def parse_args(argv=None):
     demo.add_argument("--identities", type=int, default=40, help="demo people; each has 1 real and 4 fake videos (default: %(default)s)")
     demo.add_argument("--frames", type=int, default=56, help="frames per demo video (default: %(default)s)")
     demo.add_argument("--video-size", type=int, default=128, help="side of the demo videos in pixels (default: %(default)s)")
-    demo.add_argument("--fps", type=float, default=25.0, help="frame rate of the demo videos (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the demo dataset (default: %(default)s)")
     args = p.parse_args(argv)
     if args.size is None:
@@ -172,8 +183,9 @@ def list_videos(args) -> list[dict]:
 def describe(items: list[dict]) -> None:
     """Counts of what a layout yielded: videos per method and label, groups, official splits."""
     methods = Counter((it["method"], it["label"]) for it in items)
-    print(f"{len(items)} videos of {len({it['group'] for it in items})} groups: "
-          + ", ".join(f"{m} {n}" for (m, _), n in sorted(methods.items(), key=lambda kv: (kv[0][1], kv[0][0]))))
+    print(textwrap.fill(f"{len(items)} videos of {len({it['group'] for it in items})} groups: "
+                        + ", ".join(f"{m} {n}" for (m, _), n in sorted(methods.items(), key=lambda kv: (kv[0][1], kv[0][0]))),
+                        width=100, subsequent_indent="    "))  # a terminal's width, however many methods
     splits = Counter(it["split"] for it in items if it["split"])
     if splits:
         print("official split: " + ", ".join(f"{s} {splits[s]}" for s in ("train", "val", "test") if splits[s])
@@ -207,6 +219,14 @@ def done_row(item: dict, args, out: Path) -> dict | None:
 WITH_ARRAYS = ("ok", "truncated", "too_short")  # statuses that come with face arrays
 
 
+def data_source(args, rows: list[dict]) -> dict:
+    """Where the videos came from (kept in settings.json, and from there in every run and report)."""
+    demo = args.dataset == "folders" and (args.demo or (Path(args.videos) / "DEMO.json").is_file())
+    path = {"folders": args.videos, "manifest": args.manifest}.get(args.dataset, args.root)
+    return {"kind": "demo" if demo else args.dataset, "path": str(path),
+            "real": sum(str(r["label"]) == "0" for r in rows), "fake": sum(str(r["label"]) == "1" for r in rows)}
+
+
 def start_worker(args):
     """Runs once in each worker process: one detector per process, one OpenCV thread per process
     (the processes already keep the cores busy; more threads would only fight over them)."""
@@ -218,7 +238,7 @@ def start_worker(args):
 def extract_one(item: dict) -> dict:
     """Extract one video's faces and write its arrays, then its row (the mark that it is done)."""
     args, out = settings, Path(settings.out)
-    row = {**item, "fps": "", "frames": 0, "kept": 0, "face_rate": 0.0, "gaps": "", "segments": 0, "jitter": "",
+    row = {**item, "fps": "", "native_fps": "", "frames": 0, "kept": 0, "face_rate": 0.0, "gaps": "", "segments": 0, "jitter": "",
            "detector": args.detector, "settings": {k: getattr(args, k) for k in SETTINGS}, **source_stamp(item["path"])}
     vid = item["video_id"]
     if Path(item["path"]).stat().st_size == 0:
@@ -231,7 +251,7 @@ def extract_one(item: dict) -> dict:
         except common.VideoError as err:
             status, why = "unreadable", f"not a video OpenCV can decode ({err})"
     if status == "ok":
-        row.update(fps=round(faces["fps"], 3), frames=faces["frames"], kept=len(faces["crops"]),
+        row.update(fps=round(faces["fps"], 3), native_fps=round(faces["native_fps"], 3), frames=faces["frames"], kept=len(faces["crops"]),
                    face_rate=round(faces["face_rate"], 4), gaps=faces["gaps"], segments=faces["segments"],
                    jitter=round(faces["jitter"], 5) if np.isfinite(faces["jitter"]) else "")
         longest = max((b - a for a, b in common.runs(np.diff(faces["frame_idx"]) == 1)), default=0) + 1
@@ -244,8 +264,9 @@ def extract_one(item: dict) -> dict:
         if status in WITH_ARRAYS:
             common.save_atomic(out / f"{vid}.npy", lambda tmp: np.save(tmp, faces["crops"]))
             common.save_atomic(out / f"{vid}.meta.npz", lambda tmp: np.savez(
-                tmp, frame_idx=faces["frame_idx"], boxes=faces["boxes"], detected=faces["detected"],
-                interpolated=faces["interpolated"], fps=faces["fps"]))
+                tmp, frame_idx=faces["frame_idx"], source_idx=faces["source_idx"], boxes=faces["boxes"],
+                landmarks=faces["landmarks"], detected=faces["detected"], interpolated=faces["interpolated"],
+                fps=faces["fps"], native_fps=faces["native_fps"]))
     if why:
         tqdm.write(f"warning: {item['path']}: {status}: {why}")
     row["status"] = status
@@ -314,7 +335,7 @@ def main(argv=None):
     # The listing's fields win over the stored row's: an official split given later is used.
     done = [{**row, **item} for item in items if (row := done_row(item, args, out)) is not None]
     common.write_csv(out / "index.csv", done, common.INDEX_FIELDS)
-    common.write_json(out / "settings.json", {k: getattr(args, k) for k in SETTINGS})
+    common.write_json(out / "settings.json", {**{k: getattr(args, k) for k in SETTINGS}, "source": data_source(args, done)})
     if args.preview:
         write_preview(done, out)
 
@@ -326,7 +347,9 @@ def main(argv=None):
     print(f"{frames} frames in {seconds:.1f}s ({frames / max(seconds, 1e-9):.0f} frames/s) with {args.detector}")
     if len(done) < len(items):
         print(f"index.csv lists {len(done)} of {len(items)} videos; the rest belong to other shards or failed to finish")
-    print(f"wrote {out / 'index.csv'}; next: python 02_make_clips.py")
+    clips = "data/clips" if out == Path("data/faces") else common.sibling(out, "faces", "clips")
+    print(f"wrote {out / 'index.csv'}; "
+          + common.next_step("02_make_clips.py", {"faces": (out, "data/faces"), "out": (clips, "data/clips")}))
 
 
 if __name__ == "__main__":

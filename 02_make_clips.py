@@ -18,10 +18,16 @@ when there is no official one). A video with no official split whose group has a
 or val place is set aside: training on it would leak. A group that the official split itself puts
 in two places is refused. --ignore-official splits everything by group instead.
 
+A set of real videos alone is fine: 03/04 --pseudo-fakes train on it (every real clip paired with
+a fake made from it). A set that is only to be judged by models trained elsewhere (a cross-dataset
+test, your own fakes) takes --all-test: every video goes to the test split.
+
 Run:
     python 02_make_clips.py                          # 16-frame clips, 60/20/20 split
     python 02_make_clips.py --clip-len 32 --stride 16
     python 02_make_clips.py --balance                # as many real as fake clips in train
+    python 02_make_clips.py --faces data/faces_real --out data/clips_real --test 0 --seed 1   # real footage (README)
+    python 02_make_clips.py --faces data/faces_dev --out data/clips_dev --all-test          # a set to judge
 """
 
 import argparse
@@ -40,14 +46,23 @@ def parse_args(argv=None):
     p.add_argument("--out", default="data/clips", help="where clips.csv goes (default: %(default)s)")
     p.add_argument("--clip-len", type=int, default=16, help="frames per clip (default: %(default)s)")
     p.add_argument("--stride", type=int, default=8, help="frames between the starts of two clips (default: %(default)s)")
-    p.add_argument("--val", type=float, default=0.2, help="fraction of groups for validation (default: %(default)s)")
-    p.add_argument("--test", type=float, default=0.2, help="fraction of groups for testing (default: %(default)s)")
+    p.add_argument("--val", type=float, default=0.2, help="fraction of groups for validation; 0 = none (default: %(default)s)")
+    p.add_argument("--test", type=float, default=0.2, help="fraction of groups for testing; 0 = none (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split (default: %(default)s)")
+    p.add_argument("--all-test", action="store_true",
+                   help="put every video in the test split: a set to judge with models trained elsewhere (a "
+                        "cross-dataset test, your own fakes); 05 --clips DIR tests on it")
     p.add_argument("--ignore-official", action="store_true", help="split every video by group, ignoring an official split")
     p.add_argument("--balance", action="store_true",
                    help="drop clips of the larger class from train, at random, until both classes have as many; val and "
                         "test keep their natural mix (training already weighs the classes, so this is an alternative)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.all_test:
+        args.val, args.test = 0.0, 1.0
+    elif not (0 <= args.val < 1 and 0 <= args.test < 1 and args.val + args.test < 1):
+        p.error(f"--val {args.val} --test {args.test}: each is a fraction of the groups, in [0, 1), and together "
+                "they must leave some for training. For a set that is only to be tested, use --all-test.")
+    return args
 
 
 def assign_splits(videos: list[dict], args) -> tuple[dict[str, str], list[dict]]:
@@ -68,10 +83,13 @@ def assign_splits(videos: list[dict], args) -> tuple[dict[str, str], list[dict]]
 
     groups = [v["group"] for v in videos]
     labels = [int(v["label"]) for v in videos]
+    if args.all_test:  # a set to judge: no training here, so no split to make
+        return {v["video_id"]: "test" for v in videos}, []
     if not official:  # no official split: train/val/test by group
-        if len(set(groups)) < 3:
-            sys.exit(f"error: {len(videos)} usable videos in {len(set(groups))} groups; "
-                     "a train/val/test split needs at least 3 groups.")
+        needed = 1 + (args.val > 0) + (args.test > 0)
+        if len(set(groups)) < needed:
+            sys.exit(f"error: {len(videos)} usable videos in {len(set(groups))} groups; this split needs at least "
+                     f"{needed} groups (one person is never in two splits).")
         split_of_group = common.group_split(groups, labels, args.val, args.test, args.seed)
         return {v["video_id"]: split_of_group[v["group"]] for v in videos}, []
 
@@ -81,6 +99,10 @@ def assign_splits(videos: list[dict], args) -> tuple[dict[str, str], list[dict]]
     set_aside = [v for v in videos if v["video_id"] not in official and places[v["group"]] & {"val", "test"}]
     pool = [v for v in videos if v["video_id"] not in official and not places[v["group"]] & {"val", "test"}]
     split_of_video.update({v["video_id"]: "train" for v in pool})
+    if not pool:
+        sys.exit(f"error: the official split gives every one of the {len(videos)} videos a test or val place, so "
+                 "nothing is left to train on. For a set that is only to be tested with models trained elsewhere, "
+                 "use --all-test; to split it by group instead, --ignore-official.")
     if "val" not in official.values():  # carve validation groups out of the training pool
         train = [v for v in videos if split_of_video.get(v["video_id"]) == "train"]
         val_groups = common.group_holdout([v["group"] for v in train], [int(v["label"]) for v in train],
@@ -111,18 +133,47 @@ def balance_train(rows: list[dict], seed: int) -> list[dict]:
 
 
 def print_counts(rows: list[dict], clip_len: int) -> None:
-    """Groups, videos and clips per split; clips per label and per method of the fakes."""
-    methods = sorted({r["method"] for r in rows if r["label"] == "1"})
+    """Groups, videos and clips per split, then clips per method: one line per method, so that
+    the table fits a terminal however many methods there are."""
     print(f"{len(rows)} clips of {clip_len} frames from {len({r['video_id'] for r in rows})} videos "
           f"({len({r['group'] for r in rows})} groups)")
-    width = max(8, *(len(m) + 1 for m in methods))
-    print(f"{'split':<6} {'groups':>6} {'videos':>6} | clips: {'real':>6} {'fake':>6} |"
-          + "".join(f"{m:>{width}}" for m in methods))
+    splits = ("train", "val", "test")
+    parts = {name: [r for r in rows if r["split"] == name] for name in splits}
+    print(f"{'':<24}" + "".join(f"{name:>10}" for name in splits))
+    for what, count in (("groups", lambda part: len({r["group"] for r in part})),
+                        ("videos", lambda part: len({r["video_id"] for r in part})),
+                        ("clips, real", lambda part: sum(r["label"] == "0" for r in part)),
+                        ("clips, fake", lambda part: sum(r["label"] == "1" for r in part))):
+        print(f"{what:<24}" + "".join(f"{count(parts[name]):>10}" for name in splits))
+    methods = sorted({r["method"] for r in rows if r["label"] == "1"})
+    if methods:
+        print("fake clips per method:")
+        for m in methods:
+            print(f"  {m[:22]:<22}" + "".join(f"{sum(r['method'] == m for r in parts[name]):>10}" for name in splits))
+
+
+def check_splits(rows: list[dict], args) -> None:
+    """Stop with a message when a split that should exist is empty or, in a set with both classes,
+    holds one class only. A set of real videos alone is fine: it is for training with pseudo-fakes."""
+    wanted = {"test": args.test > 0, "val": args.val > 0 and not args.all_test, "train": not args.all_test}
+    real_only = {r["label"] for r in rows} == {"0"}
+    hint = ". Add videos, or change --val/--test/--seed" + ("" if args.ignore_official else
+                                                            " (or --ignore-official, if an official split is the cause)") + "."
     for name in ("train", "val", "test"):
         part = [r for r in rows if r["split"] == name]
-        count, labels = Counter(r["method"] for r in part), Counter(r["label"] for r in part)
-        print(f"{name:<6} {len({r['group'] for r in part}):>6} {len({r['video_id'] for r in part}):>6} |        "
-              f"{labels['0']:>6} {labels['1']:>6} |" + "".join(f"{count[m]:>{width}}" for m in methods))
+        if wanted[name] and not part:
+            sys.exit(f"error: the {name} split would be empty" + (" (for a set that is only to be tested, with models "
+                                                                  "trained elsewhere, use --all-test)" if name == "train"
+                                                                  else "") + hint)
+        if part and len({r["label"] for r in part}) < 2 and not real_only and not args.all_test:
+            sys.exit(f"error: the {name} split would hold {len(part)} clips of a single class "
+                     f"({'fake' if part[0]['label'] == '1' else 'real'})" + hint)
+    if args.all_test and len({r["label"] for r in rows}) < 2:
+        print(f"note: every test video is {'real' if real_only else 'fake'}; 05 can report detection rates, "
+              "but not ROC-AUC, which needs both")
+    elif real_only:
+        print("note: real videos only: train on them with --pseudo-fakes (03, 04), which pairs every real clip with "
+              "a fake made from it; test on genuine fakes with 05 --clips (a set made with --all-test)")
 
 
 def main(argv=None):
@@ -161,25 +212,27 @@ def main(argv=None):
                          "split": split_of_video[v["video_id"]]})
     if args.balance:
         rows = balance_train(rows, args.seed)
-    for name in ("train", "val", "test"):
-        part = [r for r in rows if r["split"] == name]
-        if len({r["label"] for r in part}) < 2:
-            sys.exit(f"error: the {name} split would hold {len(part)} clips"
-                     + (f" of a single class ({'fake' if part[0]['label'] == '1' else 'real'})" if part else "")
-                     + ". Add videos, or change --val/--test/--seed" + ("" if args.ignore_official else
-                                                                        " (or --ignore-official, if an official split is the cause)") + ".")
+    check_splits(rows, args)
     # The property everything downstream relies on: no group in two splits.
     assert all(len({r["split"] for r in rows if r["group"] == g}) == 1 for g in {r["group"] for r in rows})
 
     common.write_csv(out / "clips.csv", rows, common.CLIP_FIELDS)
     face_settings = common.read_json(faces / "settings.json") if (faces / "settings.json").is_file() else {}
+    counts = {name: dict(Counter(r["method"] for r in rows if r["split"] == name)) for name in ("train", "val", "test")}
     common.write_json(out / "settings.json", {"faces": str(faces), "clip_len": args.clip_len, "stride": args.stride,
                                               "val": args.val, "test": args.test, "seed": args.seed,
-                                              "ignore_official": args.ignore_official, "balance": args.balance,
+                                              "all_test": args.all_test, "ignore_official": args.ignore_official,
+                                              "balance": args.balance, "clips_per_method": counts,
                                               "face_settings": face_settings})
 
     print_counts(rows, args.clip_len)
-    print(f"wrote {out / 'clips.csv'}; next: python 03_train_cnn_lstm.py")
+    if args.all_test:  # nothing to train here: this set is for models trained on other clips
+        hint = f"next: python 05_evaluate.py --runs RUN [RUN ...] --clips {out} --out {common.report_folder(out)}"
+    else:
+        real_only = {r["label"] for r in rows} == {"0"}
+        hint = common.next_step("03_train_cnn_lstm.py", {"clips": (out, "data/clips")},
+                                " --pseudo-fakes all" if real_only else "")
+    print(f"wrote {out / 'clips.csv'}; {hint}")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ SCORES = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "auc", "
           "apcer", "bpcer", "acer", "tn", "fp", "fn", "tp"]
 AT_VAL = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "apcer", "bpcer", "acer"]
 RESULT_FIELDS = (["model", "level", "n", "n_real", "n_fake"] + SCORES + ["threshold_val"] + [f"{k}_val" for k in AT_VAL]
-                 + ["auc_ci_low", "auc_ci_high", "accuracy_ci_low", "accuracy_ci_high", "perturb"])
+                 + ["auc_ci_low", "auc_ci_high", "accuracy_ci_low", "accuracy_ci_high", "perturb", "trained_on", "tested_on"])
 METHOD_FIELDS = ["model", "level", "method", "n_fake", "n_real", "auc", "detected", "detected_val"]
 
 
@@ -52,11 +52,15 @@ def parse_args(argv=None):
     p.add_argument("--perturb", action="append", default=[],
                    help="degrade the test faces: jpeg:Q, blur:SIGMA, noise:STD, resize:FACTOR; "
                         "combine with commas or repeat the flag (default: none)")
+    p.add_argument("--pseudo-fakes", type=common.parse_pseudo_fakes, default=[], metavar="METHODS",
+                   help="test pseudo-fake families instead of genuine fakes: the split's real clips and a fake of "
+                        f"each by every method (all, or a list of {', '.join(common.PSEUDO_FAKES)}); by_method.csv "
+                        "then breaks detection down by family, on people held out of training (default: none)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of the test videos for the 95%% intervals (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and of the noise perturbation (default: %(default)s)")
     p.add_argument("--video", default=None, help="judge this one video instead of writing a report")
     p.add_argument("--save-plot", nargs="?", const="", default=None, metavar="PNG",
-                   help="with --video: draw the per-clip timeline (default file: <video name>_timeline.png)")
+                   help="with --video: draw the per-clip timeline (default file: OUT/<video name>_timeline.png)")
     p.add_argument("--batch-size", type=int, default=32, help="clips per forward pass (default: %(default)s)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
     args = p.parse_args(argv)
@@ -67,8 +71,17 @@ def parse_args(argv=None):
     return args
 
 
+# The models the repository ships, trained on real talking faces (README, "Shipped weights"):
+# what --video uses when nothing has been trained here.
+SHIPPED = Path(__file__).resolve().parent / "weights"
+
+
 def find_runs(args) -> list[Path]:
     runs = [Path(r) for r in args.runs] if args.runs else sorted(p.parent for p in Path("runs").glob("*/best.pt"))
+    if not runs and args.video and not args.runs:
+        runs = sorted(p.parent for p in SHIPPED.glob("*/best.pt"))
+        print(f"no trained model under runs/: judging with the shipped weights in {SHIPPED} "
+              "(trained on real talking faces; README, 'Shipped weights')")
     missing = [r for r in runs if not (r / "best.pt").is_file()]
     for r in missing:
         print(f"warning: {r} has no best.pt (not trained, or training was interrupted before epoch 1); skipped")
@@ -76,6 +89,28 @@ def find_runs(args) -> list[Path]:
     if not runs:
         sys.exit("error: no trained model found. Train one first: python 03_train_cnn_lstm.py")
     return runs
+
+
+def run_config(run: Path) -> dict:
+    """A run's settings: its config.json, or the copy inside best.pt."""
+    if (run / "config.json").is_file():
+        return common.read_json(run / "config.json")
+    return torch.load(run / "best.pt", map_location="cpu", weights_only=True)["config"]
+
+
+def refuse_mixed_test_sets(runs: list[Path], args) -> None:
+    """One report holds one test set. Runs are tested on the clips they were trained with (or on
+    --clips): if those differ, one table and one ROC plot would mix test sets, so stop and say how
+    to evaluate each set on its own."""
+    by_test_set = {}
+    for run in runs:
+        by_test_set.setdefault(str(Path(args.clips or run_config(run)["clips"])), []).append(run)
+    if len(by_test_set) > 1:
+        commands = "\n".join(f"  python 05_evaluate.py --runs {' '.join(map(str, rs))} --out {common.report_folder(clips)}"
+                              for clips, rs in by_test_set.items())
+        sys.exit("error: these runs were trained on different clips, and each is tested on its own: one report would "
+                 "mix test sets. " + "; ".join(f"{clips}: {', '.join(r.name for r in rs)}" for clips, rs in by_test_set.items())
+                 + f".\nEvaluate each set on its own:\n{commands}\n(or test them all on one set: --clips DIR)")
 
 
 def load_run(run: Path, device) -> tuple[torch.nn.Module, dict, float]:
@@ -97,6 +132,17 @@ def predict(model, clips: torch.Tensor | torch.utils.data.Dataset, device, batch
     return np.concatenate(probs) if probs else np.zeros(0)
 
 
+def learned_from(config: dict) -> str:
+    """What a run learned from, in words (runs from before provenance was recorded say so)."""
+    data = config.get("data") or {}
+    return data.get("trained_on") or f"the clips in {config.get('clips', '?')} (a run from before provenance was recorded)"
+
+
+def in_demo_folder(path: Path) -> bool:
+    """A video of the synthetic demo set (01 --demo marks its folder with DEMO.json)."""
+    return any((folder / "DEMO.json").is_file() for folder in list(Path(path).resolve().parents)[:4])
+
+
 def judge_video(args, runs, device) -> None:
     """Face extraction and clips exactly as in training, then each model's P(fake) for one video."""
     path = Path(args.video)
@@ -108,7 +154,8 @@ def judge_video(args, runs, device) -> None:
         fs = config.get("face_settings") or {}
         if not fs:
             print(f"warning: {run} does not record its face-extraction settings; using 01's defaults")
-        key = json.dumps(fs, sort_keys=True)
+        settings = {k: fs[k] for k in ("detector", "detector_model", *common.EXTRACT_SETTINGS) if k in fs}
+        key = json.dumps(settings, sort_keys=True)
         if key not in extracted:
             try:
                 detector = common.make_detector(fs.get("detector", "haar"), fs.get("detector_model"))
@@ -132,13 +179,18 @@ def judge_video(args, runs, device) -> None:
         p = float(probs.mean())
         print(f"{run.name:>20}: P(fake) = {p:.3f} -> {'FAKE' if p >= threshold else 'real'} at threshold "
               f"{threshold:.3f} ({source}) | {len(starts)} clips")
+        print(f"{'':>22}learned from {learned_from(config)}")
+        if (config.get("data") or {}).get("synthetic") and not in_demo_folder(path):
+            print(f"warning: {run.name} learned from drawn faces (the synthetic demo); its verdict on real footage is "
+                  "not meaningful: use the shipped weights (no runs/ folder, or --runs weights/*) or train on real "
+                  "videos (README, 'Real footage')")
         fps, idx = faces["fps"], faces["frame_idx"]
         timelines[run.name] = [(idx[s] / fps, (idx[s + clip_len - 1] + 1) / fps, float(q)) for s, q in zip(starts, probs)]
         thresholds[run.name] = threshold
         for a, b, q in timelines[run.name]:
             print(f"{'':>22}{a:6.2f}-{b:6.2f} s  {q:.3f}  {'#' * round(q * 20)}")
-    if args.save_plot is not None:
-        png = Path(args.save_plot or f"{path.stem}_timeline.png")
+    if args.save_plot is not None:  # beside the reports (--out), never in the current folder by surprise
+        png = Path(args.save_plot or Path(args.out) / f"{path.stem}_timeline.png")
         common.plot_timeline(timelines, thresholds, png, f"{path.name}: P(fake) per clip (dotted: thresholds)")
         print(f"wrote {png}")
 
@@ -172,23 +224,34 @@ def evaluate_run(run: Path, args, device) -> dict:
             sys.exit(f"error: {run} was trained on {mine}-pixel face crops, {test_dir} holds {theirs}-pixel ones; "
                      f"extract that dataset again with 01_extract_faces.py --size {mine} (into another --out).")
     test_rows = [r for r in common.read_csv(test_dir / "clips.csv") if r["split"] == args.split]
+    if args.pseudo_fakes:  # the families on the split's real clips, in place of its genuine fakes
+        test_rows = common.pseudo_rows([r for r in test_rows if r["label"] == "0"], args.pseudo_fakes, args.seed,
+                                       every_method=True)
     if not test_rows:
-        sys.exit(f"error: {test_dir / 'clips.csv'} has no {args.split} clips: nothing to evaluate. "
+        sys.exit(f"error: {test_dir / 'clips.csv'} has no {args.split} clips"
+                 + (" of real videos to make pseudo-fakes from" if args.pseudo_fakes else "") + ": nothing to evaluate. "
                  "Check the split fractions of 02_make_clips.py.")
     val_rows = [r for r in common.read_csv(trained_on / "clips.csv") if r["split"] == "val"] \
         if (trained_on / "clips.csv").is_file() else []
+    # The validation clips of training, with the same pseudo-fakes if the run was trained with them.
+    val_rows = common.pseudo_rows(val_rows, config.get("pseudo_fakes") or [], config["seed"])
     # The model sees what it saw in training: the same region of the face, and windows of the
     # length it was trained on (the centre window of each longer clip, as in validation).
     seen = {"region": config.get("region", "face"), "clip_len": config["clip_len"]}
     try:
         test_set = common.ClipDataset(test_rows, test_faces, seed=args.seed, perturbations=args.perturbations, **seen)
-        val_set = common.ClipDataset(val_rows, Path(config["faces"]), **seen)
+        val_set = common.ClipDataset(val_rows, Path(config["faces"]), seed=config["seed"], **seen)
     except ValueError as err:
+        if "swap" in str(err):
+            sys.exit(f"error: {run.name}: {err}.")
         sys.exit(f"error: {run.name} was trained on clips of {config['clip_len']} frames, but {err} in "
                  f"{test_dir / 'clips.csv'}. Cut clips at least that long with 02_make_clips.py --clip-len.")
     test_probs = predict(model, test_set, device, args.batch_size)
     val_probs = predict(model, val_set, device, args.batch_size)
-    out = {"config": config, "levels": {}}
+    test_settings = common.read_json(test_dir / "settings.json") if (test_dir / "settings.json").is_file() else {}
+    test_source = (test_settings.get("face_settings") or {}).get("source")
+    out = {"config": config, "levels": {}, "test_dir": test_dir, "tested_on": common.describe_source(test_source),
+           "test_synthetic": common.is_synthetic(test_source)}
     for level in LEVELS:
         items = level_items(test_rows, test_probs, level)
         y, p = arrays(items)
@@ -209,6 +272,7 @@ def main(argv=None):
     runs = find_runs(args)
     if args.video:
         return judge_video(args, runs, device)
+    refuse_mixed_test_sets(runs, args)
 
     out = Path(args.out)
     perturb = ",".join(f"{k}:{v:g}" for k, v in args.perturbations)
@@ -223,7 +287,8 @@ def main(argv=None):
                       "AUC, AP, EER and balanced accuracy are undefined (NaN); add videos of the other class.")
             row = {"model": name, "level": level, "n": len(y), "n_real": int((y == 0).sum()), "n_fake": int(y.sum()),
                    **{k: m[k] for k in SCORES}, "threshold_val": lv["threshold"],
-                   **{f"{k}_val": mv[k] for k in AT_VAL}, "perturb": perturb}
+                   **{f"{k}_val": mv[k] for k in AT_VAL}, "perturb": perturb, "trained_on": learned_from(ev["config"]),
+                   "tested_on": f"{args.split} split of {ev['test_dir']}: {ev['tested_on']}"}
             if level == "video":  # resample videos, the independent units, for the intervals
                 row["auc_ci_low"], row["auc_ci_high"] = common.bootstrap_ci(y, p, common.rank_auc, args.bootstrap, args.seed)
                 row["accuracy_ci_low"], row["accuracy_ci_high"] = common.bootstrap_ci(
@@ -243,19 +308,22 @@ def main(argv=None):
 
     common.write_csv(out / "results.csv", results, RESULT_FIELDS)
     common.write_csv(out / "by_method.csv", by_method, METHOD_FIELDS)
+    first = next(iter(evaluated.values()))  # every run has the same test set (refuse_mixed_test_sets)
+    data = f"{args.split} split of {first['test_dir']}" + (" (SYNTHETIC demo)" if first["test_synthetic"] else "")
     for level in LEVELS:
         lvs = {name: ev["levels"][level] for name, ev in evaluated.items()}
         common.plot_roc({n: (lv["y"], lv["p"]) for n, lv in lvs.items()}, out / f"roc_{level}.png",
-                        f"ROC, {level} level ({args.split} split)")
+                        f"ROC, {level} level\n{data}")
         common.plot_confusions({n: tuple(lv["at_05"][k] for k in ("tn", "fp", "fn", "tp")) for n, lv in lvs.items()},
-                               out / f"confusion_{level}.png", f"{level} level, threshold 0.5")
+                               out / f"confusion_{level}.png", f"{level} level, threshold 0.5; {data}")
         common.plot_score_histograms({n: (lv["y"], lv["p"], lv["threshold"]) for n, lv in lvs.items()},
-                                     out / f"scores_{level}.png", f"{level}-level P(fake); dashed: validation threshold")
+                                     out / f"scores_{level}.png",
+                                     f"{level}-level P(fake); dashed: validation threshold; {data}")
     histories = {name: common.read_csv(run / "metrics.csv") for run in runs if (run / "metrics.csv").is_file()
                  for name in [run.name]}
     if histories:
         common.plot_training_curves(histories, out / "training_curves.png")
-    write_report(out, results, by_method, {n: ev["config"] for n, ev in evaluated.items()}, args, perturb)
+    write_report(out, results, by_method, evaluated, args, perturb)
 
     print(f"\n{'model':<20} {'level':<6} {'acc':>6} {'bal.acc':>7} {'f1':>6} {'auc':>6} {'eer':>6} {'acer@val':>8}")
     for r in results:
@@ -264,16 +332,28 @@ def main(argv=None):
     print(f"\nwrote {out / 'report.md'}, results.csv, by_method.csv and plots")
 
 
-def write_report(out: Path, results: list[dict], by_method: list[dict], configs: dict, args, perturb: str) -> None:
-    """report.md: the results as Markdown tables, the figures, and what each model was."""
+def write_report(out: Path, results: list[dict], by_method: list[dict], evaluated: dict, args, perturb: str) -> None:
+    """report.md: what was tested on what, the results as Markdown tables, the figures, the models."""
 
     def f(v):
         return "n/a" if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}"
 
-    lines = ["# Results", "",
-             f"Scores on the **{args.split}** split"
+    configs = {n: ev["config"] for n, ev in evaluated.items()}
+    first = next(iter(evaluated.values()))
+    synthetic = first["test_synthetic"] or any((c.get("data") or {}).get("synthetic") for c in configs.values())
+    lines = ["# Results", ""]
+    if synthetic:
+        lines += ["> **Synthetic demo data.** These numbers are about drawn faces, made by `01_extract_faces.py "
+                  "--demo`, not about real videos: they show that the pipeline works and what time adds, not how "
+                  "well a model detects real deepfakes. Do not report them as results on real footage.", ""]
+    lines += [f"**Tested on** the {args.split} split of `{first['test_dir']}`: {first['tested_on']}"
+              + (" (cross-dataset: not the clips the models were trained on)" if args.clips else "") + ".", "",
+              "**Trained on**: " + "; ".join(f"`{n}` learned from {learned_from(c)}" for n, c in configs.items()) + ".", "",
+              f"Scores on the **{args.split}** split"
              + (f" of `{args.clips}` (cross-dataset)" if args.clips else "")
-             + (f", with test faces degraded by `{perturb}`" if perturb else "") + ". "
+             + (f", with test faces degraded by `{perturb}`" if perturb else "")
+             + (f", fakes made from its real clips by the pseudo-fake families {', '.join(args.pseudo_fakes)} "
+                "(genuine fakes left out)" if args.pseudo_fakes else "") + ". "
              "Fake is the positive class (the *attack*, in ISO/IEC 30107-3 terms). A video's score is the "
              "mean of its clips' P(fake). Two thresholds: 0.5, and *val*, the equal-error-rate point of the "
              "validation split. APCER: share of fakes called real; BPCER: share of reals called fake; "
@@ -308,15 +388,16 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], configs:
                              f"| {f(r['detected_val'])} |")
         lines.append("")
     lines += ["## Training", "", "![training curves](training_curves.png)", "", "## Models", "",
-              "| run | model | temporal | input | region | parameters | epochs | batch | lr | clip length | face size | detector | seed |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| run | model | temporal | input | region | pseudo-fakes | parameters | epochs | batch | lr | clip length "
+              "| face size | fps | detector | seed |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, c in configs.items():
         fs = c.get("face_settings", {})
         params = common.count_parameters(common.build_model(c))
         lines.append(f"| {name} | {c['model']} | {c.get('temporal', '3D conv')} | {c.get('input', 'rgb')} "
-                     f"| {c.get('region', 'face')} | {params:,} "
+                     f"| {c.get('region', 'face')} | {', '.join(c.get('pseudo_fakes') or []) or 'none'} | {params:,} "
                      f"| {c['epochs']} | {c['batch_size']} | {c['lr']} | {c['clip_len']} | {fs.get('size', '?')} "
-                     f"| {fs.get('detector', '?')} | {c['seed']} |")
+                     f"| {fs.get('fps') or 'native'} | {fs.get('detector', '?')} | {c['seed']} |")
     common.save_atomic(out / "report.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n", encoding="utf-8"))
 
 

@@ -22,6 +22,8 @@ import random
 import sys
 import time
 import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -70,6 +72,11 @@ class ImageSequence:
             if frame is not None:  # skip a stray non-image file
                 return True, frame
         return False, None
+
+    def grab(self) -> bool:
+        """Skip a frame (cv2.VideoCapture.grab decodes it without converting it)."""
+        self.next += 1
+        return self.next <= len(self.files)
 
     def get(self, prop):
         return {cv2.CAP_PROP_FPS: self.fps, cv2.CAP_PROP_FRAME_COUNT: len(self.files)}.get(prop, 0)
@@ -455,12 +462,22 @@ class DetectorError(Exception):
     """A face detector that cannot be loaded; the message says what to do."""
 
 
+# The repository ships the model (232 kB, MIT licence; see models/README.md), so YuNet works offline.
+SHIPPED_YUNET = Path(__file__).resolve().parent / "models" / "face_detection_yunet_2023mar.onnx"
+
+
 def yunet_model(path: str | None = None) -> Path:
-    """Path of the YuNet ONNX model: the given file, the cached copy, or a verified one-time download."""
+    """Path of the YuNet ONNX model: the given file, the copy shipped in models/, the cached copy,
+    or a verified one-time download (for a copy of common.py without its models/ folder)."""
     if path:
         if not Path(path).is_file():
             raise DetectorError(f"--detector-model {path} does not exist")
         return Path(path)
+    if SHIPPED_YUNET.is_file():
+        if sha256_of(SHIPPED_YUNET) != YUNET_SHA256:
+            raise DetectorError(f"{SHIPPED_YUNET} is not the YuNet model it should be (sha256 differs from "
+                                f"{YUNET_SHA256}); restore it with git checkout models/, or download {YUNET_URL}.")
+        return SHIPPED_YUNET
     cached = CACHE_DIR / "face_detection_yunet_2023mar.onnx"
     if not cached.is_file():
         print(f"downloading the YuNet face detector (230 kB) to {cached} ...")
@@ -481,13 +498,18 @@ def yunet_model(path: str | None = None) -> Path:
 
 
 def resolve_detector(name: str, model_path: str | None = None) -> tuple[str, str | None]:
-    """Turn 'auto' into 'yunet' (when its model is given, cached or downloadable) or 'haar'.
+    """Turn 'auto' into 'yunet' (when its model is given, shipped, cached or downloadable) or 'haar'.
 
-    Returns (detector name, model path); raises DetectorError when nothing usable is left.
+    Returns (detector name, model path): the path only when one was given. The standard YuNet
+    model (shipped, cached or downloaded; its sha256 checked) is recorded as None, so that
+    settings.json and a run's config hold no path of this machine, and another machine that
+    reuses them (05 --video, the shipped weights) finds its own copy.
+    Raises DetectorError when nothing usable is left.
     """
     if name in ("auto", "yunet"):
         try:
-            return "yunet", str(yunet_model(model_path))
+            yunet_model(model_path)  # fails here, once, if it cannot be had
+            return "yunet", model_path
         except DetectorError as err:
             if name == "yunet":
                 raise
@@ -497,6 +519,15 @@ def resolve_detector(name: str, model_path: str | None = None) -> tuple[str, str
                             "'opencv-python<5' (pip install -r requirements.txt), or use YuNet: "
                             "--detector yunet [--detector-model PATH].")
     return "haar", None
+
+
+# The five face points every detector gives (YuNet's landmarks), in this order, as (x, y). "Right"
+# and "left" are as seen in the image: the first eye is the one nearer x = 0. Masks for the
+# pseudo-fakes (section 4) are drawn from them.
+POINTS = ("eye_1", "eye_2", "nose", "mouth_1", "mouth_2")
+# Where YuNet's points fall inside a Haar box, as fractions of its side (the median over 164 frames
+# of the shared real clips on which both detectors found the face): an estimate, not a detection.
+HAAR_POINTS = np.array([[0.31, 0.37], [0.68, 0.37], [0.50, 0.59], [0.33, 0.76], [0.66, 0.76]], np.float32)
 
 
 class HaarDetector:
@@ -513,11 +544,14 @@ class HaarDetector:
         self.cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml")
 
     def detect(self, bgr: np.ndarray) -> np.ndarray:
-        """Boxes [x, y, w, h] of the faces in one frame."""
+        """Faces in one frame: rows [x, y, w, h, then the five points (x, y) of POINTS]."""
         gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
         min_side = max(24, min(gray.shape) // 8)
         boxes = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=4, minSize=(min_side, min_side))
-        return np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        # Haar finds boxes only; its points are where YuNet's fall in a Haar box on average.
+        points = boxes[:, None, :2] + HAAR_POINTS[None] * boxes[:, None, 2:]
+        return np.concatenate([boxes, points.reshape(-1, 10)], axis=1)
 
 
 class YuNetDetector:
@@ -529,9 +563,10 @@ class YuNetDetector:
         self.net = cv2.FaceDetectorYN.create(str(model_path), "", (320, 320), score_threshold)
 
     def detect(self, bgr: np.ndarray) -> np.ndarray:
+        """Faces in one frame: rows [x, y, w, h, then the five points (x, y) of POINTS]."""
         self.net.setInputSize((bgr.shape[1], bgr.shape[0]))
-        _, faces = self.net.detect(bgr)
-        return np.zeros((0, 4), np.float32) if faces is None else faces[:, :4].astype(np.float32)
+        _, faces = self.net.detect(bgr)  # YuNet's rows: box, five points, score
+        return np.zeros((0, 14), np.float32) if faces is None else faces[:, :14].astype(np.float32)
 
 
 def make_detector(name: str, model_path: str | None = None):
@@ -544,7 +579,8 @@ def make_detector(name: str, model_path: str | None = None):
 
 
 def pick_face(boxes: np.ndarray, previous: np.ndarray | None, frames_since: int = 1) -> np.ndarray | None:
-    """The box that continues the track: nearest to the previous box, else the largest face.
+    """The face that continues the track: nearest to the previous one, else the largest face.
+    boxes: one row per face, [x, y, w, h, ...] (more columns, such as the points, ride along).
 
     A box farther from the previous one than a head can move in `frames_since` frames (a fifth of
     its width a frame, at least half a width) is another face or a false detection.
@@ -553,8 +589,8 @@ def pick_face(boxes: np.ndarray, previous: np.ndarray | None, frames_since: int 
         return None
     if previous is None:
         return boxes[np.argmax(boxes[:, 2] * boxes[:, 3])]
-    centres = boxes[:, :2] + boxes[:, 2:] / 2
-    prev_centre = previous[:2] + previous[2:] / 2
+    centres = boxes[:, :2] + boxes[:, 2:4] / 2
+    prev_centre = previous[:2] + previous[2:4] / 2
     distance = np.linalg.norm(centres - prev_centre, axis=1) / previous[2]
     best = int(np.argmin(distance))
     return boxes[best] if distance[best] < max(0.5, 0.2 * frames_since) else None
@@ -562,6 +598,8 @@ def pick_face(boxes: np.ndarray, previous: np.ndarray | None, frames_since: int 
 
 def fill_and_smooth(boxes: np.ndarray, max_gap: int, window: int, edge: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fill gaps of at most `max_gap` frames by linear interpolation and smooth the track.
+
+    boxes: [N, D] per frame ([x, y, w, h] and, after them, the five points), NaN where no face was found.
 
     `edge` frames after the last detection keep its box (with detection every k-th frame, the
     last k-1 frames of a video come after the last detection).
@@ -580,7 +618,7 @@ def fill_and_smooth(boxes: np.ndarray, max_gap: int, window: int, edge: int = 0)
         keep[tail] = interpolated[tail] = True
     filled = boxes.copy()
     if len(idx):
-        for c in range(4):
+        for c in range(boxes.shape[1]):  # box and points alike
             filled[:, c] = np.interp(np.arange(n), idx, boxes[idx, c])
     # A centred moving average over each run of kept frames (never across a long gap).
     smoothed = filled.copy()
@@ -602,7 +640,7 @@ def crop_square(box: np.ndarray, margin: float) -> tuple[float, float, float]:
     """The crop of a face box: (centre x, centre y, side) of a square enlarged by `margin` on each
     side, to keep the jaw and the outline. Detector boxes stop near the mouth, so the square is
     shifted down a little to keep the chin inside."""
-    x, y, w, h = box
+    x, y, w, h = box[:4]
     return x + w / 2, y + h / 2 + 0.1 * h, max(w, h) * (1 + 2 * margin)
 
 
@@ -639,50 +677,65 @@ PATCH_SCALE = 1.3
 
 # The settings of extract_faces that change the crops: 01 records them in settings.json, and
 # 05 --video passes the recorded ones back, so one video is prepared exactly as in training.
-EXTRACT_SETTINGS = ("size", "margin", "detect_width", "detect_every", "max_gap", "smooth")
+EXTRACT_SETTINGS = ("size", "margin", "detect_width", "detect_every", "max_gap", "smooth", "fps")
 
 
 def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_width: int = 320,
-                  detect_every: int = 8, max_gap: int = 12, smooth: int = 15) -> dict:
+                  detect_every: int = 8, max_gap: int = 12, smooth: int = 15, fps: float | None = None) -> dict:
     """Face crops of the main speaker of one video, in one pass. Raises VideoError when unreadable.
+
+    fps: the frame rate to resample to, by picking the source frame nearest to each tick of the
+    new rate (a temporal model measures motion per frame: at 60 fps a face moves half as far per
+    frame as at 30). A video slower than `fps` keeps its own rate: repeating frames would add the
+    very stutter that fakes show. None keeps every frame.
 
     The detector runs every `detect_every` frames (and on every frame while the face is lost) on a copy
     scaled to at most `detect_width` pixels wide, or smaller while it follows a face (a face ~100 px
     wide is found as well as a larger one, and faster); boxes are mapped back to full resolution.
     Between detections, short gaps (<= max_gap frames) are interpolated, longer ones cut the track,
-    and the box is smoothed over `smooth` frames before the crops are cut.
+    and the box and the five face points are smoothed over `smooth` frames before the crops are cut.
 
-    Returns a dict with 'crops' (uint8 [K, size, size, 3] RGB, one per kept frame), 'frame_idx',
-    'boxes', 'detected', 'interpolated', 'fps', 'frames' (decoded), 'announced' (frame count in the
-    container, 0 if unknown), 'face_rate' (share of detection attempts that found the face),
-    'gaps' (runs of failed detections), 'segments' (pieces of track) and 'jitter' (mean
-    frame-to-frame shift of the box centre, as a fraction of the box side).
+    Returns a dict with 'crops' (uint8 [K, size, size, 3] RGB, one per kept frame), 'frame_idx'
+    (positions in the resampled video: consecutive numbers are consecutive frames), 'source_idx'
+    (frame numbers in the file), 'boxes', 'landmarks' ([K, 5, 2]: the POINTS in crop coordinates,
+    as fractions of the crop side), 'detected', 'interpolated', 'fps' (after resampling),
+    'native_fps', 'frames' (decoded), 'announced' (frame count in the container, 0 if unknown),
+    'face_rate' (share of detection attempts that found the face), 'gaps' (runs of failed
+    detections), 'segments' (pieces of track) and 'jitter' (mean frame-to-frame shift of the box
+    centre, as a fraction of the box side).
     """
-    cap, fps = open_video(path)
+    cap, native_fps = open_video(path)
     announced = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
-    raw, tried, patches = [], [], {}
-    previous, last_seen, lost, misses = None, 0, True, 0
+    step = native_fps / fps if fps and native_fps > fps * 1.01 else 1.0  # source frames per kept frame
+    raw, tried, patches, source_idx = [], [], {}, []
+    previous, last_seen, lost, misses, decoded = None, 0, True, 0, 0
     patch_px = int(np.ceil(size * PATCH_SCALE))
     try:
         while True:
+            # Frames between two ticks of the new rate are decoded (the next ones depend on them)
+            # but not converted to pictures: grab() without retrieve().
+            while decoded < round(len(raw) * step) and cap.grab():
+                decoded += 1
             ok, frame = cap.read()
             if not ok:
                 break
-            k, box = len(raw), None
+            source_idx.append(decoded)
+            decoded += 1
+            k, face = len(raw), None
             if lost or k % detect_every == 0:
                 scale = min(1.0, detect_width / frame.shape[1])
                 if previous is not None:  # a face we follow is found again at ~100 px wide: no need for more
                     scale = min(scale, 100 / previous[2])
                 small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
-                box = pick_face(detector.detect(small) / scale, previous, k - last_seen)
-                lost = box is None
+                face = pick_face(detector.detect(small) / scale, previous, k - last_seen)  # box and points
+                lost = face is None
                 misses = misses + 1 if lost else 0
-                if box is not None:
-                    previous, last_seen = box, k
+                if face is not None:
+                    previous, last_seen = face, k
                 elif misses > 10:  # lost for long (a cut, the speaker left): start a new track
                     previous = None
-            tried.append(box is not None or lost)
-            raw.append(box if box is not None else np.full(4, np.nan, np.float32))
+            tried.append(face is not None or lost)
+            raw.append(face if face is not None else np.full(14, np.nan, np.float32))
             if previous is not None:  # keep the neighbourhood of the face for the final crop
                 cx, cy, side = crop_square(previous, margin)
                 patches[k] = cut_patch(frame, cx, cy, side * PATCH_SCALE, patch_px)
@@ -690,12 +743,13 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
         cap.release()
     if not raw:
         raise VideoError("no frame could be decoded")
-    raw, tried = np.array(raw, np.float32).reshape(-1, 4), np.array(tried, bool)
-    boxes, keep, interpolated = fill_and_smooth(raw, max_gap, smooth, edge=detect_every - 1)
+    raw, tried = np.array(raw, np.float32).reshape(-1, 14), np.array(tried, bool)
+    tracks, keep, interpolated = fill_and_smooth(raw, max_gap, smooth, edge=detect_every - 1)
+    boxes, points = tracks[:, :4], tracks[:, 4:].reshape(-1, 5, 2)
     keep &= np.isin(np.arange(len(raw)), list(patches))
 
-    # Cut each kept frame's crop out of its patch, along the smoothed track.
-    crops = []
+    # Cut each kept frame's crop out of its patch, along the smoothed track; map the points into it.
+    crops, landmarks = [], []
     frame_idx = np.flatnonzero(keep)
     for k in frame_idx:
         patch, px0, py0, pside = patches[k]
@@ -705,6 +759,7 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
         m[:, :2] *= pside / patch.shape[0]  # the affine map reads patch pixels, not frame pixels
         crop = cv2.warpAffine(patch, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         crops.append(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+        landmarks.append((points[k] - (np.array([cx, cy]) - side / 2)) / side)
     crops = np.array(crops, np.uint8).reshape(-1, size, size, 3)
 
     found = ~np.isnan(raw[:, 0])
@@ -714,11 +769,14 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
     return {
         "crops": crops,
         "frame_idx": frame_idx,
+        "source_idx": np.array(source_idx, np.int64)[frame_idx],
         "boxes": boxes[frame_idx],
+        "landmarks": np.array(landmarks, np.float32).reshape(-1, 5, 2),
         "detected": found[frame_idx],
         "interpolated": interpolated[frame_idx],
-        "fps": fps,
-        "frames": len(raw),
+        "fps": native_fps / step,
+        "native_fps": native_fps,
+        "frames": decoded,
         "announced": announced,
         "face_rate": float(found[tried].mean()) if tried.any() else 0.0,
         "gaps": len(runs(tried & ~found)),
@@ -764,14 +822,17 @@ def make_items(root: Path, found: list[tuple[Path, int, str, str, str]], prefix:
     """(path, label, group, method, split) tuples -> index items with a unique video_id.
 
     The id is the path below the root with "__" for "/" (after `prefix`, if given), so two files
-    with one name in different folders stay apart (and so do a.mp4 and a.avi in one folder).
+    with one name in different folders stay apart (and so do a.mp4 and a.avi in one folder). When
+    some paths lie outside the root (a manifest may list videos anywhere), the ids are the paths
+    below the folder that holds them all.
     """
+    absolute = {str(f[0]): Path(os.path.abspath(f[0])) for f in found}
+    base = Path(os.path.abspath(root))
+    if any(not p.is_relative_to(base) for p in absolute.values()):
+        base = Path(os.path.commonpath([str(p.parent) for p in absolute.values()]))
     items, seen = [], set()
     for path, label, group, method, split in sorted(found, key=lambda f: str(f[0])):
-        try:
-            rel = Path(path).relative_to(root)
-        except ValueError:  # a manifest may point outside its own folder
-            rel = Path(*Path(path).parts[1:])
+        rel = absolute[str(path)].relative_to(base)
         video_id = "__".join(([prefix] if prefix else []) + list(rel.with_suffix("").parts if Path(path).is_file() else rel.parts))
         if video_id in seen:
             video_id += "_" + Path(path).suffix.lstrip(".").lower()
@@ -1084,9 +1145,58 @@ def list_timit(root: Path, qualities: list[str] = ("higher", "lower"), vidtimit:
 
 
 DATASETS = ("folders", "manifest", "ffpp", "celebdf", "dfdc", "timit")  # what 01 --dataset accepts
+DATASET_NAMES = {"ffpp": "FaceForensics++", "celebdf": "Celeb-DF", "dfdc": "DFDC", "timit": "DeepfakeTIMIT"}
+
+# Provenance. 01 records where its videos came from (settings.json, "source"), 02 copies it with
+# its own counts, 03/04 copy both into config.json and the checkpoint; 05 prints it beside every
+# number, so that results on the synthetic demo are never mistaken for results on real videos.
 
 
-INDEX_FIELDS = ["video_id", "path", "label", "group", "split", "method", "fps", "frames", "kept",
+def describe_source(source: dict | None) -> str:
+    """One line on what a faces folder was extracted from (01's settings.json "source")."""
+    if not source:
+        return "unknown data (extracted before 01 recorded its source)"
+    kind, path = source.get("kind"), source.get("path")
+    counts = f"{source.get('real', '?')} real and {source.get('fake', '?')} fake videos"
+    if kind == "demo":
+        return f"the synthetic demo data: drawn faces, not real videos ({path}, {counts})"
+    if kind == "manifest":
+        return f"the videos listed in {path} ({counts})"
+    if kind == "folders":
+        return f"the videos in {path} ({counts})"
+    return f"{DATASET_NAMES.get(kind, kind)} at {path} ({counts})"
+
+
+def is_synthetic(source: dict | None) -> bool:
+    return bool(source) and source.get("kind") == "demo"
+
+
+def next_step(script: str, flags: dict[str, tuple[str, str]], extra: str = "") -> str:
+    """The 'next:' line a script ends with: the next script with every path that differs from its
+    default ({flag: (path, default)}), so that following the hints keeps to the user's data."""
+    given = "".join(f" --{flag} {path}" for flag, (path, default) in flags.items()
+                    if Path(path) != Path(default))
+    return f"next: python {script}{given}{extra}"
+
+
+def report_folder(clips: str | Path) -> str:
+    """Where 05 writes the report on a clips folder: runs/report for the default data/clips,
+    runs/report_dev for data/clips_dev, runs/report_mine for mine/clips."""
+    clips = Path(clips)
+    if clips == Path("data/clips"):
+        return "runs/report"
+    name = clips.name[len("clips_"):] if clips.name.startswith("clips_") else clips.name
+    return f"runs/report_{clips.parent.name if name == 'clips' else name}"
+
+
+def sibling(path: str | Path, old: str, new: str) -> str:
+    """data/faces_dev -> data/clips_dev: the folder of the next stage named after this one's."""
+    path = Path(path)
+    name = path.name.replace(old, new, 1) if old in path.name else f"{new}_{path.name}"
+    return str(path.with_name(name))
+
+
+INDEX_FIELDS = ["video_id", "path", "label", "group", "split", "method", "fps", "native_fps", "frames", "kept",
                 "face_rate", "gaps", "segments", "jitter", "status", "detector"]
 CLIP_FIELDS = ["clip_id", "video_id", "start", "length", "label", "group", "method", "split"]
 
@@ -1107,6 +1217,8 @@ def group_holdout(groups: list[str], labels: list[int], fraction: float, seed: i
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
+    if fraction <= 0:
+        return set()
     groups, labels = np.asarray(groups), np.asarray(labels)
     folds = StratifiedGroupKFold(n_splits=max(2, round(1 / fraction)), shuffle=True, random_state=seed)
     _, held = next(folds.split(labels, labels, groups))
@@ -1171,6 +1283,17 @@ def augment_clip(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.LUT(frames.reshape(t * h, w, 3), table[None]).reshape(t, h, w, 3)
 
 
+def degrade_clip(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Worse quality, as real footage may have: one or two of a lower resolution, blur, JPEG
+    compression and sensor noise (perturb_clip does the work). With pseudo-fakes, both clips of
+    a pair are degraded alike, so that sharpness and noise cannot tell a fake from a real clip;
+    only what the fake changed can."""
+    kinds = [("resize", lambda: rng.uniform(0.35, 0.75)), ("blur", lambda: rng.uniform(0.4, 1.2)),
+             ("jpeg", lambda: rng.uniform(35, 90)), ("noise", lambda: rng.uniform(2, 6))]
+    picked = rng.choice(len(kinds), size=int(rng.integers(1, 3)), replace=False)
+    return perturb_clip(frames, [(kinds[k][0], kinds[k][1]()) for k in sorted(picked)], rng)
+
+
 def parse_perturbations(specs: list[str]) -> list[tuple[str, float]]:
     """'jpeg:30', 'blur:1.5', 'noise:8', 'resize:0.5' (also comma-separated) -> [(kind, value)]."""
     kinds = {"jpeg": (1, 100), "blur": (0, 50), "noise": (0, 255), "resize": (0.01, 1)}
@@ -1209,6 +1332,301 @@ def perturb_clip(frames: np.ndarray, perturbations: list[tuple[str, float]], rng
     return np.stack(out)
 
 
+# Pseudo-fakes: fakes made from real clips, for learning from real videos alone.
+# Self-Blended Images (Shiohara and Yamasaki, CVPR 2022) showed that a detector trained on real
+# faces and on faces blended with a slightly altered copy of themselves learns the traces that
+# blending leaves (a seam, a colour step, two outlines), and finds them in deepfakes it never saw.
+# FakeSTormer (ICCV 2025) did the same for whole clips, one set of settings held over the frames.
+# Our models see time, so the fakes here are also wrong *in time*. Each family imitates one kind
+# of generator, and each is drawn afresh for every clip in every epoch, from (seed, epoch, clip):
+#
+#   lipsync    the mouth and jaw of each frame replaced by the same person's mouth from another
+#              moment (held, skipped or shifted in time), moved onto this frame's mouth and
+#              blended through a feathered mask: the mouth stops moving with the cheeks and chin.
+#   selfblend  SBI on a clip: a copy of the face with other colours, sharpness and scale blended in
+#              through a mask; its settings held over the clip, drifting, or jittering frame to frame
+#              (the flicker of per-frame swapping).
+#   swap       the inner face of another real person of the same split, aligned on this frame's
+#              five points, colour-matched and blended in: someone else's expressions on this head.
+#   reanimate  one frame of the clip warped along the clip's own five-point track: the head and
+#              mouth corners move, but skin, eyes and teeth are one frozen picture and the mouth
+#              never opens, as when a generator animates a single photo.
+#
+# Masks come from the five points 01 keeps per frame (eyes, nose tip, mouth corners; POINTS):
+# an ellipse scaled from the distance between the eyes and from the eyes to the mouth, its shape
+# drawn once per clip and its position following the face. Every function returns the fake clip
+# and its mask: pixels where the mask is 0 are the real clip's, untouched (a test checks that).
+
+PSEUDO_FAKES = ("lipsync", "selfblend", "swap", "reanimate")
+
+
+def face_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+    """(eye centre, mouth centre, eye distance, eye-to-mouth distance, roll angle in degrees) of
+    one frame's five points [5, 2] in pixels."""
+    eyes, mouth = points[:2].mean(axis=0), points[3:].mean(axis=0)
+    dx, dy = points[1] - points[0]
+    return (eyes, mouth, max(float(np.hypot(dx, dy)), 1.0), max(float(np.linalg.norm(mouth - eyes)), 1.0),
+            float(np.degrees(np.arctan2(dy, dx))))
+
+
+def mask_shape(rng: np.random.Generator, region: str) -> dict:
+    """The random shape of a clip's mask, drawn once and held over its frames: the size of the
+    ellipse, a wobble of its outline (12 radii) and the width of its feathered edge."""
+    return {"region": region, "sx": rng.uniform(0.85, 1.15), "sy": rng.uniform(0.85, 1.15),
+            "wobble": rng.uniform(0.92, 1.08, 12), "feather": rng.uniform(0.08, 0.25)}
+
+
+def region_mask(points: np.ndarray, size: int, shape: dict) -> np.ndarray:
+    """Feathered mask in [0, 1], float32 [size, size], of one frame.
+
+    face: the inner face, from the brows to the chin and cheek to cheek (where a swap's seam runs);
+    mouth: the mouth, jaw and chin below the nose.
+    """
+    eyes, mouth, d_eye, d_em, roll = face_frame(points)
+    if shape["region"] == "face":
+        centre, axes = (eyes + mouth) / 2 + [0, 0.2 * d_em], (1.0 * d_eye, 1.15 * d_em)
+    else:  # mouth
+        centre, axes = mouth + [0, 0.3 * d_em], (0.75 * d_eye, 0.75 * d_em)
+    angle = np.radians(roll) + np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    ellipse = np.stack([axes[0] * shape["sx"] * np.cos(angle), axes[1] * shape["sy"] * np.sin(angle)], axis=1)
+    c, s = np.cos(np.radians(roll)), np.sin(np.radians(roll))
+    outline = centre + (ellipse * shape["wobble"][:, None]) @ np.array([[c, s], [-s, c]])
+    mask = np.zeros((size, size), np.float32)
+    cv2.fillPoly(mask, [np.round(outline * 16).astype(np.int32)], 1.0, cv2.LINE_AA, shift=4)  # 1/16-pixel precision
+    sigma = shape["feather"] * d_eye / 2
+    return cv2.GaussianBlur(mask, (0, 0), sigma) if sigma > 0.3 else mask
+
+
+def blend(target: np.ndarray, source: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """target outside the mask, source inside, mixed along its feathered edge (uint8 out)."""
+    m = mask[..., None]
+    return np.clip(source * m + target * (1 - m) + 0.5, 0, 255).astype(np.uint8)
+
+
+def sharpness_change(rng: np.random.Generator) -> tuple[str, float]:
+    """A random change of sharpness for a fake's source: ('none', 0), ('blur', f) (scaled down by f
+    and back up: a generator's lower resolution) or ('sharpen', amount) (an unsharp mask: the
+    detail that face restoration and high-resolution generators add). Blur and sharpening are
+    equally likely, so that a model cannot learn 'blurrier is faker' (on the dev set the genuine
+    generated faces are, if anything, sharper than the real ones)."""
+    kind = rng.choice(["none", "blur", "sharpen"], p=[0.2, 0.4, 0.4])
+    return str(kind), {"none": 0.0, "blur": rng.uniform(1.5, 4.0), "sharpen": rng.uniform(0.3, 1.0)}[kind]
+
+
+def resharpen(image: np.ndarray, change: tuple[str, float]) -> np.ndarray:
+    """Apply a sharpness_change to one image."""
+    kind, amount = change
+    if kind == "blur":
+        h, w = image.shape[:2]
+        small = cv2.resize(image, (max(1, round(w / amount)), max(1, round(h / amount))), interpolation=cv2.INTER_AREA)
+        return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    if kind == "sharpen":
+        return cv2.addWeighted(image, 1 + amount, cv2.GaussianBlur(image, (0, 0), 1.0), -amount, 0)
+    return image
+
+
+def reflect(index: np.ndarray, n: int) -> np.ndarray:
+    """Indices folded back into 0..n-1 at both ends (..., 2, 1, 0, 1, 2, ..., n-1, n-2, ...)."""
+    period = max(1, 2 * (n - 1))
+    index = np.abs(np.asarray(index)) % period
+    return np.where(index < n, index, period - index)
+
+
+def fake_lipsync(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each frame's mouth region taken from another moment of the clip (see PSEUDO_FAKES)."""
+    t, size = len(frames), frames.shape[1]
+    steps = np.arange(t)
+    mode = rng.choice(["hold", "shift", "speed"])
+    if mode == "hold":  # the mouth holds still for 2-4 frames, then jumps
+        hold = int(rng.integers(2, 5))
+        order = (steps + int(rng.integers(0, hold))) // hold * hold
+    elif mode == "shift":  # the mouth runs 2-6 frames ahead or behind the face
+        order = steps + int(rng.choice([-1, 1]) * rng.integers(2, 7))
+    else:  # the mouth speaks faster or slower than the face
+        order = np.round(steps * rng.choice([rng.uniform(0.3, 0.7), rng.uniform(1.4, 2.2)]) + rng.integers(0, t))
+    order = reflect(order.astype(int), t)
+    shape = mask_shape(rng, "mouth")
+    change = sharpness_change(rng)  # a generator's mouth: blurrier (Wav2Lip) or sharper (restored)
+    tint = rng.uniform(-8, 8, 3) if rng.random() < 0.3 else np.zeros(3)
+    out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
+    for k in range(t):
+        j = order[k]
+        # Move frame j so that its mouth lands on frame k's mouth.
+        shift = points[k, 3:].mean(axis=0) - points[j, 3:].mean(axis=0)
+        source = cv2.warpAffine(frames[j], np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]), (size, size),
+                                borderMode=cv2.BORDER_REFLECT)
+        source = np.clip(resharpen(source, change).astype(np.float32) + tint, 0, 255)
+        masks[k] = region_mask(points[k], size, shape)
+        out[k] = blend(frames[k], source, masks[k])
+    return out, masks
+
+
+def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A changed copy of each frame blended into its face (SBI, with settings held, drifting or
+    jittering over the clip; see PSEUDO_FAKES)."""
+    t, size = len(frames), frames.shape[1]
+
+    def settings():  # SBI's ranges: colour +-20, brightness/contrast +-10%, scale 0.95-1.05, shift 3%/1.5%
+        return np.concatenate([rng.uniform(-20, 20, 3), rng.uniform(0.9, 1.1, 1), rng.uniform(0.95, 1.05, 1),
+                               rng.uniform(-0.03, 0.03, 1) * size, rng.uniform(-0.015, 0.015, 1) * size,
+                               [rng.choice([0.5, 0.75, 1.0, 1.0])]])
+
+    variant = rng.choice(["hold", "drift", "jitter"])
+    first = settings()
+    last = settings() if variant == "drift" else first
+    wiggle = np.array([6, 6, 6, 0.03, 0.01, 0.01 * size, 0.005 * size, 0.15])  # per-frame spread of 'jitter'
+    shape, change = mask_shape(rng, "face"), sharpness_change(rng)
+    out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
+    for k in range(t):
+        w = k / max(1, t - 1)
+        s = first * (1 - w) + last * w
+        if variant == "jitter":
+            s = s + rng.uniform(-1, 1, len(s)) * wiggle
+        shift, gain, scale, dx, dy, ratio = s[:3], s[3], s[4], s[5], s[6], float(np.clip(s[7], 0.3, 1.0))
+        centre = points[k, :].mean(axis=0)
+        m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), 0.0, float(scale))
+        m[:, 2] += (dx, dy)
+        source = cv2.warpAffine(resharpen(frames[k], change), m, (size, size), borderMode=cv2.BORDER_REFLECT)
+        source = np.clip(source.astype(np.float32) * gain + shift, 0, 255)
+        masks[k] = region_mask(points[k], size, shape) * ratio
+        out[k] = blend(frames[k], source, masks[k])
+    return out, masks
+
+
+def fake_swap(frames: np.ndarray, points: np.ndarray, donor: np.ndarray, donor_points: np.ndarray,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Another person's inner face, aligned on this clip's five points frame by frame, colour-matched
+    and blended in (see PSEUDO_FAKES). donor: that person's clip, as many frames or more."""
+    t, size = len(frames), frames.shape[1]
+    shape = mask_shape(rng, "face")
+    shape["sx"], shape["sy"] = shape["sx"] * 0.9, shape["sy"] * 0.9  # the inner face: inside the outline
+    per_frame_colour = rng.random() < 0.3  # colour matched frame by frame (flickers) or once per clip
+    change = sharpness_change(rng)  # swapped faces are often rendered at another resolution
+    out, masks, warped = np.empty_like(frames), np.zeros((t, size, size), np.float32), []
+    for k in range(t):
+        m, _ = cv2.estimateAffinePartial2D(donor_points[k].astype(np.float32), points[k].astype(np.float32))
+        if m is None:  # degenerate points: fall back on the identity
+            m = np.float32([[1, 0, 0], [0, 1, 0]])
+        warped.append(cv2.warpAffine(resharpen(donor[k], change), m, (size, size),
+                                     borderMode=cv2.BORDER_REFLECT).astype(np.float32))
+        masks[k] = region_mask(points[k], size, shape)
+    warped = np.stack(warped)
+    inside = masks > 0.5
+    if not inside.any():
+        inside = masks > 0
+    # Colour transfer (Reinhard-style, per RGB channel): the donor's face takes this face's mean and spread.
+    axes = (1, 2) if per_frame_colour else None
+    for c in range(3):
+        src, dst = warped[..., c], frames[..., c].astype(np.float32)
+        if axes is None:
+            mu_s, sd_s, mu_d, sd_d = src[inside].mean(), src[inside].std(), dst[inside].mean(), dst[inside].std()
+        else:
+            cnt = np.maximum(inside.sum(axis=axes), 1)
+            mu_s, mu_d = (src * inside).sum(axis=axes) / cnt, (dst * inside).sum(axis=axes) / cnt
+            sd_s = np.sqrt(((src - mu_s[:, None, None]) ** 2 * inside).sum(axis=axes) / cnt)
+            sd_d = np.sqrt(((dst - mu_d[:, None, None]) ** 2 * inside).sum(axis=axes) / cnt)
+            mu_s, sd_s, mu_d, sd_d = (v[:, None, None] for v in (mu_s, sd_s, mu_d, sd_d))
+        warped[..., c] = (src - mu_s) * (sd_d / np.maximum(sd_s, 1.0)) + mu_d
+    warped = np.clip(warped, 0, 255)
+    for k in range(t):
+        out[k] = blend(frames[k], warped[k], masks[k])
+    return out, masks
+
+
+def warp_triangles(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Piecewise-affine warp: every triangle of points `src` in `image` moved onto the same triangle of `dst`."""
+    size = image.shape[0]
+    out = np.zeros_like(image)
+    for tri in triangles:
+        m = cv2.getAffineTransform(src[tri].astype(np.float32), dst[tri].astype(np.float32))
+        piece = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        inside = np.zeros((size, size), np.uint8)
+        cv2.fillConvexPoly(inside, np.round(dst[tri] * 16).astype(np.int32), 1, cv2.LINE_8, shift=4)
+        out[inside > 0] = piece[inside > 0]
+    return out
+
+
+def fake_reanimate(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One frame of the clip moved along the clip's five-point track (see PSEUDO_FAKES)."""
+    from scipy.spatial import Delaunay  # scipy comes with scikit-learn
+
+    t, size = len(frames), frames.shape[1]
+    key = int(rng.integers(0, t))
+    # The five points and a ring of fixed points around the crop: the room stays, the face moves.
+    e = size - 1
+    ring = np.float32([[0, 0], [e / 2, 0], [e, 0], [e, e / 2], [e, e], [e / 2, e], [0, e], [0, e / 2]])
+    anchors = [np.concatenate([points[k], ring]) for k in range(t)]
+    triangles = Delaunay(anchors[key]).simplices
+    whole = rng.random() < 0.5  # the whole crop (a generated video), or only the face blended into the real one
+    shape = mask_shape(rng, "face")
+    still = resharpen(frames[key], sharpness_change(rng))  # the picture that is animated
+    out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
+    for k in range(t):
+        moved = still if k == key else warp_triangles(still, anchors[key], anchors[k], triangles)
+        masks[k] = 1.0 if whole else region_mask(points[k], size, shape)
+        out[k] = moved if whole else blend(frames[k], moved, masks[k])
+    return out, masks
+
+
+def make_pseudo_fake(method: str, frames: np.ndarray, points: np.ndarray, rng: np.random.Generator,
+                     donor: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A pseudo-fake of one real clip: (fake frames uint8 [T, S, S, 3], mask float32 [T, S, S]).
+
+    frames: the real clip; points: its five points per frame, in pixels [T, 5, 2]; donor: (frames,
+    points) of another person's clip, for 'swap'.
+    """
+    if method == "lipsync":
+        return fake_lipsync(frames, points, rng)
+    if method == "selfblend":
+        return fake_selfblend(frames, points, rng)
+    if method == "swap":
+        if donor is None:
+            raise ValueError("a swap needs a donor clip of another person")
+        return fake_swap(frames, points, donor[0], donor[1], rng)
+    if method == "reanimate":
+        return fake_reanimate(frames, points, rng)
+    raise ValueError(f"unknown pseudo-fake {method!r}; choose from {', '.join(PSEUDO_FAKES)}")
+
+
+def usable_methods(methods: list[str], rows: list[dict]) -> list[str]:
+    """The methods that can be made from these clips: a swap needs the real clips of two people."""
+    if "swap" in methods and len({r["group"] for r in rows if r["label"] == "0"}) < 2:
+        return [m for m in methods if m != "swap"]
+    return list(methods)
+
+
+def pseudo_rows(rows: list[dict], methods: list[str], seed: int, every_method: bool = False) -> list[dict]:
+    """Clip rows with, after each real clip, a row for a pseudo-fake of it: one method drawn per
+    clip from (seed, clip), or one row per method (every_method, to test each family).
+
+    A pseudo-fake row reads its frames from the real video (`fake_of`) and counts as a video of
+    its own at the video level (video_id `<real video>~<method>`); its method is `pseudo-<method>`.
+    Validation in 03/04 and 05's threshold use the same rows, so the same fakes.
+    """
+    methods = usable_methods(methods, rows)
+    out = []
+    for k, row in enumerate(rows):
+        out.append(row)
+        if row["label"] != "0" or not methods:
+            continue
+        chosen = methods if every_method else [methods[int(np.random.default_rng([seed, k]).integers(len(methods)))]]
+        for m in chosen:
+            out.append({**row, "clip_id": f"{row['clip_id']}~{m}", "video_id": f"{row['video_id']}~{m}",
+                        "fake_of": row["video_id"], "label": "1", "method": f"pseudo-{m}", "pseudo": m})
+    return out
+
+
+def parse_pseudo_fakes(spec: str) -> list[str]:
+    """'all' or 'lipsync,swap' -> ['lipsync', 'swap'] (an argparse type: a bad name is a usage error)."""
+    import argparse
+
+    names = list(PSEUDO_FAKES) if spec == "all" else [m.strip() for m in spec.split(",") if m.strip()]
+    unknown = [m for m in names if m not in PSEUDO_FAKES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"{spec!r}: use all, or a comma-separated list of {', '.join(PSEUDO_FAKES)}")
+    return names
+
+
 class ClipDataset(torch.utils.data.Dataset):
     """Clips listed in clips.csv, read lazily from the memory-mapped face arrays.
 
@@ -1216,6 +1634,11 @@ class ClipDataset(torch.utils.data.Dataset):
     region: the part of the face the model sees (REGIONS). clip_len: frames per clip, when the
     model is trained on shorter windows than clips.csv's: the window is drawn at random within the
     clip when augmenting, else it is the centre one (validation, testing).
+    pseudo_fakes: pseudo-fake methods (PSEUDO_FAKES) for training on real videos: each real clip
+    then comes as a pair, itself and a pseudo-fake of it by one of the methods (drawn per clip and
+    epoch), with the same augmentation, so the two differ only by the fake; a genuine fake comes
+    alone. Use pair_collate in the DataLoader. A row with a 'pseudo' field (05's tests of the
+    families on held-out people) is always turned into that method's fake.
 
     Every random choice for clip i in epoch e comes from a generator seeded with (seed, e, i), not
     from one generator that advances as clips are drawn. So the dataset has no state to save for
@@ -1225,15 +1648,23 @@ class ClipDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0,
-                 perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None):
-        self.rows, self.faces_dir, self.augment = rows, Path(faces_dir), augment
+                 perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None,
+                 pseudo_fakes: list[str] = (), degrade: float = 0.0):
+        self.rows, self.faces_dir, self.augment, self.degrade = rows, Path(faces_dir), augment, degrade
         self.perturbations = list(perturbations)
         self.seed, self.epoch = seed, 0
         self.region, self.clip_len = region, clip_len
+        self.pseudo_fakes = list(pseudo_fakes)
         self.layout: dict[str, tuple[int, np.dtype, tuple]] = {}  # per video: where its frames start in the file
+        self.points: dict[str, np.ndarray] = {}  # per video: its five points per frame (for pseudo-fakes)
         short = [r["clip_id"] for r in rows if clip_len and int(r["length"]) < clip_len]
         if short:
             raise ValueError(f"{len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames")
+        # A swap takes its donor among the real clips of this dataset (so of the same split) of another group.
+        self.reals = [i for i, r in enumerate(rows) if r["label"] == "0"]
+        self.groups = np.array([rows[i]["group"] for i in self.reals])
+        if "swap" in self.pseudo_fakes + [r.get("pseudo") for r in rows] and len(set(self.groups)) < 2:
+            raise ValueError("the 'swap' pseudo-fake needs real clips of at least two people (groups) in the split")
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -1241,30 +1672,84 @@ class ClipDataset(torch.utils.data.Dataset):
     def __len__(self):
         return len(self.rows)
 
+    def read(self, row: dict, offset: int, n: int) -> np.ndarray:
+        """The n frames of a clip from `offset` on: a writable copy, uint8 [n, S, S, 3]."""
+        # Map the file, copy the window, unmap (when `faces` goes out of scope). Keeping every
+        # video mapped would save a little time, but the pages read would stay in this process's
+        # resident memory, which would then grow with the size of the dataset. The .npy header is
+        # read once per video: parsing it costs more than mapping the file.
+        vid = row.get("fake_of") or row["video_id"]  # a pseudo-fake row reads its real video
+        path = self.faces_dir / f"{vid}.npy"
+        if vid not in self.layout:
+            header = np.load(path, mmap_mode="r")
+            self.layout[vid] = header.offset, header.dtype, header.shape
+        at, dtype, shape = self.layout[vid]
+        faces = np.memmap(path, dtype=dtype, mode="r", offset=at, shape=shape)
+        start = int(row["start"]) + offset
+        return np.array(faces[start : start + n])
+
+    def read_points(self, row: dict, offset: int, n: int, size: int) -> np.ndarray:
+        """The five points of the same frames, in pixels [n, 5, 2] (from the video's .meta.npz)."""
+        vid = row.get("fake_of") or row["video_id"]
+        if vid not in self.points:
+            meta = np.load(self.faces_dir / f"{vid}.meta.npz")
+            if "landmarks" not in meta:
+                raise ValueError(f"{self.faces_dir / vid}.meta.npz has no face points (extracted by an older "
+                                 "01_extract_faces.py); extract the faces again to train with pseudo-fakes")
+            self.points[vid] = meta["landmarks"]
+        start = int(row["start"]) + offset
+        return self.points[vid][start : start + n] * size
+
+    def pseudo_fake(self, i: int, frames: np.ndarray, offset: int, method: str | None) -> np.ndarray:
+        """A pseudo-fake of clip i (frames: its window from `offset`): the given method, or one drawn."""
+        rng = np.random.default_rng([self.seed, self.epoch, i, 1])  # apart from the augmentation's draws
+        row, n, size = self.rows[i], len(frames), frames.shape[1]
+        if method is None:
+            method = str(rng.choice(self.pseudo_fakes))
+        donor = None
+        if method == "swap":
+            others = np.flatnonzero(self.groups != row["group"])
+            d = self.rows[self.reals[int(rng.choice(others))]]
+            d_offset = (int(d["length"]) - n) // 2
+            donor = self.read(d, d_offset, n), self.read_points(d, d_offset, n, size)
+        fake, _ = make_pseudo_fake(method, frames, self.read_points(row, offset, n, size), rng, donor)
+        return fake
+
     def __getitem__(self, i):
         row = self.rows[i]
-        start, length = int(row["start"]), int(row["length"])
+        length = int(row["length"])
         n = self.clip_len or length
         offset = (length - n) // 2  # the centre window (all of the clip when n == length)
         if self.augment:
             rng = np.random.default_rng([self.seed, self.epoch, i])
             offset = int(rng.integers(0, length - n + 1))
-        # Map the file, copy the window, unmap (when `faces` goes out of scope). Keeping every
-        # video mapped would save a little time, but the pages read would stay in this process's
-        # resident memory, which would then grow with the size of the dataset. The .npy header is
-        # read once per video: parsing it costs more than mapping the file.
-        path = self.faces_dir / f"{row['video_id']}.npy"
-        if row["video_id"] not in self.layout:
-            header = np.load(path, mmap_mode="r")
-            self.layout[row["video_id"]] = header.offset, header.dtype, header.shape
-        at, dtype, shape = self.layout[row["video_id"]]
-        faces = np.memmap(path, dtype=dtype, mode="r", offset=at, shape=shape)
-        frames = np.array(faces[start + offset : start + offset + n])  # a writable copy of the window
-        if self.augment:
-            frames = augment_clip(frames, rng)
+        clips = [self.read(row, offset, n)]
+        labels = [float(row["label"])]
+        if row.get("pseudo"):  # a test of one family: this clip's fake only
+            clips, labels = [self.pseudo_fake(i, clips[0], offset, row["pseudo"])], [1.0]
+        elif self.pseudo_fakes and row["label"] == "0":  # training pair: the clip and its fake
+            clips.append(self.pseudo_fake(i, clips[0], offset, None))
+            labels.append(1.0)
+        if self.augment:  # the same flip, shift, colour (and degradation) for both clips of a pair
+            state, augmented = rng.bit_generator.state, []
+            for clip in clips:
+                rng.bit_generator.state = state  # replay the same draws
+                clip = augment_clip(clip, rng)
+                if self.degrade and rng.random() < self.degrade:
+                    clip = degrade_clip(clip, rng)
+                augmented.append(clip)
+            clips = augmented
         if self.perturbations:  # seeded per clip: the same degradation whatever the batch order
-            frames = perturb_clip(frames, self.perturbations, np.random.default_rng([self.seed, i]))
-        return clip_to_tensor(frames, self.region), torch.tensor(float(row["label"]))
+            clips = [perturb_clip(c, self.perturbations, np.random.default_rng([self.seed, i])) for c in clips]
+        x = [clip_to_tensor(c, self.region) for c in clips]
+        if not self.pseudo_fakes:
+            return x[0], torch.tensor(labels[0])
+        return torch.stack(x), torch.tensor(labels)
+
+
+def pair_collate(batch: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of ClipDataset items with pseudo-fakes (one or two clips each) -> one batch of clips."""
+    return torch.cat([x for x, _ in batch]), torch.cat([y for _, y in batch])
 
 
 # --------------------------------------------------------------------------------------------
@@ -1527,6 +2012,15 @@ def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str)
                         help="train on windows of this many frames inside each clip (a random one per epoch, "
                              "the centre one for validation and testing) (default: the length in clips.csv)")
     parser.add_argument("--no-augment", action="store_true", help="switch off the (temporally consistent) augmentation (default: on)")
+    parser.add_argument("--degrade", type=float, default=0.0, metavar="P",
+                        help="augmentation: with probability P a training clip gets a lower resolution, blur, JPEG "
+                             "compression or noise (the same for a clip and its pseudo-fake), so that image quality "
+                             "cannot stand in for fakeness (default: %(default)s)")
+    parser.add_argument("--pseudo-fakes", type=parse_pseudo_fakes, default=[], metavar="METHODS",
+                        help="learn from real videos: pair every real clip with a fake made from it, fresh every epoch, "
+                             f"by one of METHODS: all, or a comma-separated list of {', '.join(PSEUDO_FAKES)} (common.py "
+                             "section 4 says what each does); genuine fakes in the clips stay as they are "
+                             "(default: none, genuine fakes only)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted run in --out from its last.pt, with its settings (default: start afresh)")
     parser.add_argument("--stop-after", type=int, default=None, metavar="N",
@@ -1561,21 +2055,33 @@ def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, sc
                 logits = model(x).float()  # the loss and the probabilities in float32
             loss = loss_fn(logits, y)
             if training:
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()  # scaling is a no-op unless fp16 (see pick_precision)
-                if clip_grad > 0:
-                    # Clipping keeps one bad batch from throwing the LSTM's weights far off. It
-                    # must see the true gradients, so undo the loss scaling first.
-                    scaler.unscale_(optimizer)
-                    nn.utils.clip_grad_norm_(model.parameters(), max_norm=clip_grad)
-                scaler.step(optimizer)  # skips the step if fp16 gradients overflowed
-                scaler.update()
+                step(model, loss, optimizer, scaler, clip_grad)
                 scheduler.step()
             losses.append(loss.detach() * len(y))
             labels.append(y)
             probs.append(torch.sigmoid(logits).detach())
     labels, probs = torch.cat(labels).cpu().numpy(), torch.cat(probs).cpu().numpy()
     return float(torch.stack(losses).sum()) / len(labels), labels, probs
+
+
+def step(model, loss, optimizer, scaler, clip_grad: float) -> None:
+    """One optimiser step. Clipping the gradient norm keeps one bad batch from throwing the LSTM's
+    weights far off. With float16 mixed precision (a GPU without bfloat16) a GradScaler multiplies
+    the loss first, so that small gradients do not underflow to zero; clipping must then see the
+    true gradients (unscale_), and the step is skipped if they overflowed."""
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is None:  # float32 or bfloat16: the plain path, and the only one on a CPU
+        loss.backward()
+        if clip_grad > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), max_norm=clip_grad)
+        optimizer.step()
+        return
+    scaler.scale(loss).backward()
+    if clip_grad > 0:
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), max_norm=clip_grad)
+    scaler.step(optimizer)
+    scaler.update()
 
 
 def read_splits(args) -> tuple[list[dict], list[dict], Path, dict]:
@@ -1590,9 +2096,14 @@ def read_splits(args) -> tuple[list[dict], list[dict], Path, dict]:
     train_rows = [r for r in rows if r["split"] == "train"]
     val_rows = [r for r in rows if r["split"] == "val"]
     for name, part in (("train", train_rows), ("val", val_rows)):
-        if len({r["label"] for r in part}) < 2:
-            sys.exit(f"error: the {name} split has {len(part)} clips and not both labels; "
-                     "make more videos or change the split fractions in 02_make_clips.py.")
+        labels = {r["label"] for r in part}
+        if args.pseudo_fakes and "0" not in labels:
+            sys.exit(f"error: the {name} split has no real clips to make pseudo-fakes from; "
+                     "add real videos, or change the split fractions in 02_make_clips.py.")
+        if not args.pseudo_fakes and len(labels) < 2:
+            sys.exit(f"error: the {name} split has {len(part)} clips and not both labels; make more videos or change "
+                     "the split fractions in 02_make_clips.py" + (", or train on these real videos with --pseudo-fakes"
+                                                                 if labels == {"0"} else "") + ".")
     return train_rows, val_rows, faces_dir, settings
 
 
@@ -1602,13 +2113,23 @@ def clip_datasets(args, train_rows: list[dict], val_rows: list[dict], faces_dir:
     if args.clip_len is not None and args.clip_len < 2:
         sys.exit(f"error: --clip-len {args.clip_len}: a clip needs 2 frames or more to show any motion.")
     clip_len = args.clip_len or int(train_rows[0]["length"])
-    seen = {"region": args.region, "clip_len": clip_len}
+    short = [r["clip_id"] for r in train_rows + val_rows if int(r["length"]) < clip_len]
+    if short:
+        sys.exit(f"error: --clip-len {clip_len}: {len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames "
+                 f"in {Path(args.clips) / 'clips.csv'}; use a shorter --clip-len, or cut longer clips with "
+                 "02_make_clips.py --clip-len.")
+    seen = {"region": args.region, "clip_len": clip_len, "seed": args.seed}
+    for name, rows in (("train", train_rows), ("val", val_rows)):
+        if usable_methods(args.pseudo_fakes, rows) != list(args.pseudo_fakes):
+            warn(f"the {name} split holds the real clips of one person only: no swap pseudo-fakes in it "
+                 "(a swap needs a second person)")
     try:
-        train_set = ClipDataset(train_rows, faces_dir, augment=not args.no_augment, seed=args.seed, **seen)
-        val_set = ClipDataset(val_rows, faces_dir, **seen)
-    except ValueError as err:
-        sys.exit(f"error: --clip-len {clip_len}: {err} in {Path(args.clips) / 'clips.csv'}; use a shorter --clip-len, "
-                 "or cut longer clips with 02_make_clips.py --clip-len.")
+        train_set = ClipDataset(train_rows, faces_dir, augment=not args.no_augment,
+                                pseudo_fakes=usable_methods(args.pseudo_fakes, train_rows), degrade=args.degrade, **seen)
+        # Validation pseudo-fakes: one per real clip, drawn once, the same in every epoch and in 05.
+        val_set = ClipDataset(pseudo_rows(val_rows, args.pseudo_fakes, args.seed), faces_dir, **seen)
+    except ValueError as err:  # pseudo-fakes that cannot be made from these clips
+        sys.exit(f"error: --pseudo-fakes {','.join(args.pseudo_fakes)}: {err}.")
     return train_set, val_set, clip_len
 
 
@@ -1635,15 +2156,18 @@ def make_loaders(train_set, val_set, batch_size: int, workers: int, device: torc
     sampler = torch.utils.data.DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=seed)
     loader_args = {"batch_size": batch_size, "num_workers": workers, "pin_memory": device.type == "cuda"}
     train_loader = torch.utils.data.DataLoader(train_set, sampler=sampler, drop_last=len(sampler) > batch_size,
-                                               **loader_args)
+                                               collate_fn=pair_collate if train_set.pseudo_fakes else None, **loader_args)
     return sampler, train_loader, torch.utils.data.DataLoader(val_set, **loader_args)
 
 
-def balanced_loss(train_rows: list[dict], device: torch.device) -> nn.Module:
+def balanced_loss(train_rows: list[dict], device: torch.device, pseudo_fakes: bool = False) -> nn.Module:
     """Binary cross-entropy on logits with the fake term weighed by n_real / n_fake: with 4 fakes
-    per real (the demo, as FaceForensics++), both classes then count equally."""
+    per real (the demo, as FaceForensics++), both classes then count equally. With pseudo-fakes,
+    every real clip brings one fake more."""
     n_fake = sum(int(r["label"]) for r in train_rows)
-    return nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(train_rows) - n_fake) / n_fake, device=device))
+    n_real = len(train_rows) - n_fake
+    n_fake += n_real if pseudo_fakes else 0
+    return nn.BCEWithLogitsLoss(pos_weight=torch.tensor(n_real / n_fake, device=device))
 
 
 def make_optimizer(model: nn.Module, args, steps_per_epoch: int):
@@ -1663,28 +2187,81 @@ def train(model: nn.Module, args, config: dict) -> Path:
     """Train `model` on the train split of args.clips, validate every epoch, keep the best by val AUC.
 
     The caller seeds (seed_everything) before it builds the model: initial weights are random too.
+    Writes to args.out, each file atomically after every epoch: config.json (every setting and the
+    data it learned from), metrics.csv (one row per epoch), best.pt (the weights of the best epoch,
+    with the config and a decision threshold) and last.pt (everything --resume needs).
 
-    Writes to args.out: config.json (every setting), metrics.csv (one row per epoch), best.pt
-    (weights of the best epoch, with its config) and last.pt (everything --resume needs), each
-    written atomically after every epoch.
+    The story: set up (or pick up an interrupted run), then every epoch train on the train split,
+    validate, keep the best weights and save. What runs under torchrun, mixed precision and
+    --resume need lives in the helpers below, which a first reading may skip.
     """
+    run = start_run(model, args, config)
+    for epoch in range(run.first_epoch, args.epochs + 1):
+        if run.stopped or (args.stop_after is not None and epoch > args.stop_after):
+            break
+        t0 = time.time()
+        lr = run.optimizer.param_groups[0]["lr"]  # the rate at the start of the epoch
+        train_loss, train_acc = train_epoch(run, epoch)
+        if run.main:  # process 0 alone validates, keeps the best weights and writes files
+            m, improved = validate(run, epoch)
+            run.history.append({"epoch": epoch, "train_loss": round(train_loss, 6), "train_acc": round(train_acc, 6),
+                                "val_loss": round(m["loss"], 6), "val_acc": round(m["accuracy"], 6),
+                                "val_f1": round(m["f1"], 6), "val_auc": round(m["auc"], 6), "lr": f"{lr:.6g}",
+                                "seconds": round(time.time() - t0, 2)})
+            run.stopped = args.patience > 0 and epoch - run.best_epoch >= args.patience
+            save_progress(run, epoch)
+            # '*': a better validation AUC than any epoch before; best.pt now holds this epoch.
+            print(f"epoch {epoch:3d} | train loss {train_loss:.4f} acc {train_acc:.3f} | val loss {m['loss']:.4f} "
+                  f"acc {m['accuracy']:.3f} auc {m['auc']:.3f}{' *' if improved else ''} | {time.time() - t0:.1f}s")
+            if run.stopped:
+                print(f"early stop: no better validation AUC in the {args.patience} epochs since epoch {run.best_epoch}")
+        run.stopped = agree_to_stop(run)
+    end_run(run)
+    return run.out
+
+
+@dataclass
+class Run:
+    """Everything one training run holds, from start_run to end_run."""
+    args: object
+    config: dict                   # what config.json holds
+    out: Path                      # the run folder
+    device: torch.device
+    rank: int                      # this process under torchrun (0 when alone)
+    world: int                     # processes under torchrun (1 when alone)
+    model: nn.Module               # what trains: the model, or its DistributedDataParallel wrapper
+    core: nn.Module                # the model itself: what is saved and validated
+    train_set: ClipDataset
+    sampler: torch.utils.data.DistributedSampler
+    train_loader: torch.utils.data.DataLoader
+    val_loader: torch.utils.data.DataLoader
+    loss_fn: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    scaler: object                 # a GradScaler for float16 on a GPU, else None
+    amp_dtype: object              # the mixed-precision dtype, or None for float32
+    history: list = field(default_factory=list)  # metrics.csv's rows so far
+    best_auc: float = -1.0
+    best_epoch: int = 0
+    first_epoch: int = 1
+    stopped: bool = False          # early stopping decided it
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0  # the one process that prints and writes files
+
+
+def start_run(model: nn.Module, args, config: dict) -> Run:
+    """Data, model, optimiser and run folder; the interrupted run's state with --resume."""
     device, rank, world = setup_distributed(args.device)
-    main = rank == 0  # the one process that prints and writes files
     train_rows, val_rows, faces_dir, settings = read_splits(args)
     train_set, val_set, clip_len = clip_datasets(args, train_rows, val_rows, faces_dir)
     amp_dtype = pick_precision(args.precision, device)
     workers = resolve_workers(args.workers, device)
     sampler, train_loader, val_loader = make_loaders(train_set, val_set, args.batch_size, workers, device, args.seed,
                                                      rank, world)
-    loss_fn = balanced_loss(train_rows, device)
-
-    out = Path(args.out)
-    config = {**config, **{k: v for k, v in vars(args).items() if k not in RUN_CONTROL},
-              "faces": str(faces_dir), "clip_len": clip_len, "precision": str(amp_dtype or "fp32").replace("torch.", ""),
-              "device": device.type, "workers": workers, "world_size": world,
-              "face_settings": settings.get("face_settings", {})}
-    config = json.loads(json.dumps(config))  # as config.json will hold it (tuples become lists...)
-
+    config = run_config(config, args, settings, faces_dir, clip_len, amp_dtype, device, workers, world,
+                        train_set.rows, val_set.rows)
     side = np.load(faces_dir / f"{train_rows[0]['video_id']}.npy", mmap_mode="r").shape[1]
     try:
         flops = count_flops(model, (clip_len, 3, side, side))
@@ -1693,103 +2270,149 @@ def train(model: nn.Module, args, config: dict) -> Path:
                  "Use a longer --clip-len (C3D needs 4 frames or more) or larger faces (01_extract_faces.py --size).")
     model = model.to(device)
     optimizer, scheduler = make_optimizer(model, args, len(train_loader))
-    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
-
-    history, best_auc, best_epoch, start, stopped = [], -1.0, 0, 1, False
-    last = out / "last.pt"
+    run = Run(args=args, config=config, out=Path(args.out), device=device, rank=rank, world=world, model=model,
+              core=model, train_set=train_set, sampler=sampler, train_loader=train_loader, val_loader=val_loader,
+              loss_fn=balanced_loss(train_rows, device, bool(args.pseudo_fakes)), optimizer=optimizer,
+              scheduler=scheduler, amp_dtype=amp_dtype,
+              scaler=torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None)
     if args.resume:
-        if not last.is_file():
-            sys.exit(f"error: --resume: {last} not found, so there is nothing to continue. Run without --resume "
-                     "to start the run (last.pt is written after every epoch).")
-        ckpt = torch.load(last, map_location=device, weights_only=True)  # a checkpoint is data, never code
-        saved = ckpt["config"]
-        changed = [f"{k} (was {saved.get(k)!r}, now {config.get(k)!r})" for k in sorted(set(saved) | set(config))
-                   if saved.get(k) != config.get(k) and k != "workers"]
-        if changed:
-            sys.exit(f"error: --resume: settings differ from the interrupted run's: {'; '.join(changed)}. "
-                     "Resume with the same flags, or start a new run in another --out folder.")
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        scaler.load_state_dict(ckpt["scaler"])
-        history, best_auc, best_epoch = ckpt["history"], ckpt["best_auc"], ckpt["best_epoch"]
-        start, stopped = ckpt["epoch"] + 1, ckpt["stopped"]
-        if main:
-            print(f"resuming {out} after epoch {ckpt['epoch']} (best val AUC {best_auc:.3f} at epoch {best_epoch})")
-    elif main:
-        out.mkdir(parents=True, exist_ok=True)
-        old = [p for p in ("metrics.csv", "best.pt", "last.pt") if (out / p).exists()]
-        for p in old:  # a fresh run: never leave a previous run's files beside the new settings
-            (out / p).unlink()
-        if old:
-            print(f"starting afresh in {out}: removed the previous run's {', '.join(old)} (--resume continues a run)")
-        write_json(out / "config.json", config)
-
-    core = model  # the model itself: what is saved, and what rank 0 validates
+        resume(run)
+    elif run.main:
+        fresh_folder(run)
     if world > 1:  # gradients are averaged across processes after each backward pass
-        model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    if main:
+        run.model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    if run.main:
         n_fake = sum(int(r["label"]) for r in train_rows)
-        print(f"{config['model']}: {count_parameters(core):,} parameters, {flops / 1e6:.1f} MFLOPs per clip of "
+        print(f"{config['model']}: {count_parameters(model):,} parameters, {flops / 1e6:.1f} MFLOPs per clip of "
               f"{clip_len}x3x{side}x{side} ({args.region}) | device {device}, {config['precision']}, "
-              f"{world} process{'es' if world > 1 else ''}, {workers} loader workers | "
-              f"train {len(train_rows)} clips ({n_fake} fake), val {len(val_rows)} clips | run folder {out}")
+              f"{world} process{'es' if world > 1 else ''}, {workers} loader workers | run folder {run.out}")
+        print(f"learning from {config['data']['trained_on']}: train {len(train_rows)} clips ({n_fake} fake"
+              f"{', and a pseudo-fake of each real one' if args.pseudo_fakes else ''}), val {len(val_set)} clips")
+        print(f"loss: cross-entropy with each fake weighed {run.loss_fn.pos_weight.item():.2f}, so that both classes "
+              "count equally; '*' after an epoch: the best validation AUC so far, saved in best.pt")
+    return run
 
-    for epoch in range(start, args.epochs + 1):
-        if stopped or (args.stop_after is not None and epoch > args.stop_after):
-            break
-        t0 = time.time()
-        seed_epoch(args.seed, epoch, rank)
-        sampler.set_epoch(epoch)
-        train_set.set_epoch(epoch)
-        lr = optimizer.param_groups[0]["lr"]
-        train_loss, y, p = run_epoch(model, train_loader, loss_fn, device, optimizer, scheduler, scaler, amp_dtype,
-                                     args.clip_grad, desc=f"epoch {epoch} train", show=main)
-        correct, seen_clips = float(((p > 0.5) == y).sum()), len(y)
-        if world > 1:  # every process trained on its own share: add up the loss and the hits
-            totals = torch.tensor([train_loss * seen_clips, correct, seen_clips], dtype=torch.float64, device=device)
-            torch.distributed.all_reduce(totals)
-            train_loss, correct, seen_clips = totals[0].item() / totals[2].item(), totals[1].item(), totals[2].item()
-        train_acc = correct / seen_clips
-        if main:
-            val_loss, vy, vp = run_epoch(core, val_loader, loss_fn, device, amp_dtype=amp_dtype, desc=f"epoch {epoch} val")
-            m = binary_metrics(vy, vp)
-            history.append({"epoch": epoch, "train_loss": round(train_loss, 6), "train_acc": round(train_acc, 6),
-                            "val_loss": round(val_loss, 6), "val_acc": round(m["accuracy"], 6), "val_f1": round(m["f1"], 6),
-                            "val_auc": round(m["auc"], 6), "lr": f"{lr:.6g}", "seconds": round(time.time() - t0, 2)})
-            improved = m["auc"] > best_auc
-            if improved:
-                best_auc, best_epoch = float(m["auc"]), epoch
-                # The decision threshold for single videos (05 --video): the equal-error-rate point of
-                # this epoch's video-level validation scores, chosen here, never on the test split.
-                videos = video_level([{**r, "prob": p} for r, p in zip(val_rows, vp)])
-                threshold = equal_error_rate([int(v["label"]) for v in videos], [v["prob"] for v in videos])[1]
-                # Plain Python numbers only: weights_only loading refuses NumPy scalars on NumPy 1.x.
-                best = {"model": core.state_dict(), "config": config, "epoch": epoch, "val_auc": best_auc,
-                        "threshold": float(threshold)}
-                save_atomic(out / "best.pt", lambda tmp: torch.save(best, tmp))
-            write_csv(out / "metrics.csv", history, METRICS_FIELDS)
-            stopped = args.patience > 0 and epoch - best_epoch >= args.patience
-            state = {"model": core.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                     "scaler": scaler.state_dict(), "config": config, "epoch": epoch, "best_auc": best_auc,
-                     "best_epoch": best_epoch, "history": history, "stopped": stopped}
-            save_atomic(last, lambda tmp: torch.save(state, tmp))
-            print(f"epoch {epoch:3d} | train loss {train_loss:.4f} acc {train_acc:.3f} | val loss {val_loss:.4f} "
-                  f"acc {m['accuracy']:.3f} auc {m['auc']:.3f}{' *' if improved else ''} | {time.time() - t0:.1f}s")
-            if stopped:
-                print(f"early stop: no better validation AUC in the {args.patience} epochs since epoch {best_epoch}")
-        if world > 1:  # rank 0 alone decided whether to stop; the others wait here to hear it
-            flag = [stopped]
-            torch.distributed.broadcast_object_list(flag, src=0)
-            stopped = flag[0]
-    if main:
-        done = stopped or len(history) == args.epochs
-        print(f"best val AUC {best_auc:.3f} (epoch {best_epoch}); weights in {out / 'best.pt'}"
-              + ("" if done else f"; stopped after epoch {len(history)} of {args.epochs}: --resume goes on"))
-    if world > 1:
-        del model  # the DDP wrapper first: freed after its process group, it can wait forever
+
+def run_config(config: dict, args, settings: dict, faces_dir: Path, clip_len: int, amp_dtype, device, workers: int,
+               world: int, train_rows: list[dict], val_rows: list[dict]) -> dict:
+    """config.json: the model's settings, every flag but those that only control the run, and
+    what the model learns from (the provenance that 05 prints beside every result)."""
+    source = (settings.get("face_settings") or {}).get("source")
+    config = {**config, **{k: v for k, v in vars(args).items() if k not in RUN_CONTROL},
+              "faces": str(faces_dir), "clip_len": clip_len, "precision": str(amp_dtype or "fp32").replace("torch.", ""),
+              "device": device.type, "workers": workers, "world_size": world,
+              "face_settings": {k: v for k, v in (settings.get("face_settings") or {}).items() if k != "source"},
+              "data": {"trained_on": describe_source(source), "synthetic": is_synthetic(source), "source": source,
+                       "clips": str(args.clips), "train_clips": dict(sorted(Counter(r["method"] for r in train_rows).items())),
+                       "val_clips": dict(sorted(Counter(r["method"] for r in val_rows).items()))}}
+    return json.loads(json.dumps(config))  # as config.json will hold it (tuples become lists...)
+
+
+def fresh_folder(run: Run) -> None:
+    """A new run: never leave a previous run's files beside the new settings."""
+    run.out.mkdir(parents=True, exist_ok=True)
+    old = [p for p in ("metrics.csv", "best.pt", "last.pt") if (run.out / p).exists()]
+    for p in old:
+        (run.out / p).unlink()
+    if old:
+        print(f"starting afresh in {run.out}: removed the previous run's {', '.join(old)} (--resume continues a run)")
+    write_json(run.out / "config.json", run.config)
+
+
+def resume(run: Run) -> None:
+    """Pick up an interrupted run from its last.pt, refusing if a setting changed."""
+    last = run.out / "last.pt"
+    if not last.is_file():
+        sys.exit(f"error: --resume: {last} not found, so there is nothing to continue. Run without --resume "
+                 "to start the run (last.pt is written after every epoch).")
+    ckpt = torch.load(last, map_location=run.device, weights_only=True)  # a checkpoint is data, never code
+    saved, config = ckpt["config"], run.config
+    changed = [f"{k} (was {saved.get(k)!r}, now {config.get(k)!r})" for k in sorted(set(saved) | set(config))
+               if saved.get(k) != config.get(k) and k != "workers"]
+    if changed:
+        sys.exit(f"error: --resume: settings differ from the interrupted run's: {'; '.join(changed)}. "
+                 "Resume with the same flags, or start a new run in another --out folder.")
+    run.core.load_state_dict(ckpt["model"])
+    run.optimizer.load_state_dict(ckpt["optimizer"])
+    run.scheduler.load_state_dict(ckpt["scheduler"])
+    if run.scaler is not None and ckpt.get("scaler"):
+        run.scaler.load_state_dict(ckpt["scaler"])
+    run.history, run.best_auc, run.best_epoch = ckpt["history"], ckpt["best_auc"], ckpt["best_epoch"]
+    run.first_epoch, run.stopped = ckpt["epoch"] + 1, ckpt["stopped"]
+    if run.main:
+        print(f"resuming {run.out} after epoch {ckpt['epoch']} (best val AUC {run.best_auc:.3f} at epoch {run.best_epoch})")
+
+
+def train_epoch(run: Run, epoch: int) -> tuple[float, float]:
+    """One pass over this process's share of the training clips: (mean loss, accuracy), summed over
+    every process under torchrun. Every random draw of the epoch is seeded from (seed, epoch)."""
+    args = run.args
+    seed_epoch(args.seed, epoch, run.rank)
+    run.sampler.set_epoch(epoch)
+    run.train_set.set_epoch(epoch)
+    loss, y, p = run_epoch(run.model, run.train_loader, run.loss_fn, run.device, run.optimizer, run.scheduler,
+                           run.scaler, run.amp_dtype, args.clip_grad, desc=f"epoch {epoch} train", show=run.main)
+    correct, seen = float(((p > 0.5) == y).sum()), len(y)
+    if run.world > 1:  # every process trained on its own share: add up the loss and the hits
+        totals = torch.tensor([loss * seen, correct, seen], dtype=torch.float64, device=run.device)
+        torch.distributed.all_reduce(totals)
+        loss, correct, seen = totals[0].item() / totals[2].item(), totals[1].item(), totals[2].item()
+    return loss, correct / seen
+
+
+def validate(run: Run, epoch: int) -> tuple[dict, bool]:
+    """Scores on the whole validation split: (metrics with the loss, whether the AUC is a new best).
+    A new best is written to best.pt at once, with its decision threshold."""
+    loss, y, p = run_epoch(run.core, run.val_loader, run.loss_fn, run.device, amp_dtype=run.amp_dtype,
+                           desc=f"epoch {epoch} val")
+    m = {**binary_metrics(y, p), "loss": loss}
+    improved = m["auc"] > run.best_auc
+    if improved:
+        run.best_auc, run.best_epoch = float(m["auc"]), epoch
+        # The decision threshold for single videos (05 --video): the equal-error-rate point of this
+        # epoch's video-level validation scores, chosen here, never on the test split.
+        videos = video_level([{**r, "prob": q} for r, q in zip(run.val_loader.dataset.rows, p)])
+        threshold = equal_error_rate([int(v["label"]) for v in videos], [v["prob"] for v in videos])[1]
+        # Plain Python numbers only: weights_only loading refuses NumPy scalars on NumPy 1.x.
+        best = {"model": run.core.state_dict(), "config": run.config, "epoch": epoch, "val_auc": run.best_auc,
+                "threshold": float(threshold)}
+        save_atomic(run.out / "best.pt", lambda tmp: torch.save(best, tmp))
+    return m, improved
+
+
+def save_progress(run: Run, epoch: int) -> None:
+    """metrics.csv, and last.pt: everything --resume needs to go on after this epoch."""
+    write_csv(run.out / "metrics.csv", run.history, METRICS_FIELDS)
+    state = {"model": run.core.state_dict(), "optimizer": run.optimizer.state_dict(),
+             "scheduler": run.scheduler.state_dict(), "scaler": run.scaler.state_dict() if run.scaler else {},
+             "config": run.config, "epoch": epoch, "best_auc": run.best_auc, "best_epoch": run.best_epoch,
+             "history": run.history, "stopped": run.stopped}
+    save_atomic(run.out / "last.pt", lambda tmp: torch.save(state, tmp))
+
+
+def agree_to_stop(run: Run) -> bool:
+    """Under torchrun, process 0 alone decides to stop early; the others wait here to hear it."""
+    if run.world == 1:
+        return run.stopped
+    flag = [run.stopped]
+    torch.distributed.broadcast_object_list(flag, src=0)
+    return flag[0]
+
+
+def end_run(run: Run) -> None:
+    """The closing line, and the process group taken down under torchrun."""
+    args = run.args
+    if run.main:
+        done = run.stopped or len(run.history) == args.epochs
+        print(f"best val AUC {run.best_auc:.3f} (epoch {run.best_epoch}); weights in {run.out / 'best.pt'}"
+              + ("" if done else f"; stopped after epoch {len(run.history)} of {args.epochs}: --resume goes on"))
+        if Path(args.clips) == Path("data/clips") and run.out.parent == Path("runs"):
+            print("next: python 05_evaluate.py")  # it finds every run under runs/
+        else:  # this run on its own, its report named after its clips
+            print(f"next: python 05_evaluate.py --runs {run.out} --out {report_folder(args.clips)}")
+    if run.world > 1:
+        run.model = None  # the DDP wrapper first: freed after its process group, it can wait forever
         torch.distributed.destroy_process_group()
-    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -133,7 +133,19 @@ def test_preview_sheet(tmp_path):
     assert sheet is not None and sheet.shape[0] == 2 * (18 + 64) and sheet.shape[1] == 8 * 64
 
 
+def test_yunet_is_shipped_and_works_offline(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "CACHE_DIR", tmp_path / "cache")  # nothing cached
+    monkeypatch.setattr(common, "YUNET_URL", "http://127.0.0.1:9/nothing-here.onnx")  # and no network
+    assert common.sha256_of(ROOT / "models" / "face_detection_yunet_2023mar.onnx") == common.YUNET_SHA256
+    # auto is YuNet, and settings record no path of this machine (another machine finds its own copy)
+    assert common.resolve_detector("auto") == ("yunet", None)
+    assert common.make_detector("yunet").name == "yunet"
+    assert (ROOT / "models" / "LICENSE-YUNET.txt").is_file()
+
+
 def test_auto_detector_falls_back_to_haar_without_yunet(tmp_path, monkeypatch):
+    """A copy of the scripts without models/ (and offline): auto falls back on Haar, and says so."""
+    monkeypatch.setattr(common, "SHIPPED_YUNET", tmp_path / "absent.onnx")
     monkeypatch.setattr(common, "CACHE_DIR", tmp_path / "cache")
     monkeypatch.setattr(common, "YUNET_URL", "http://127.0.0.1:9/nothing-here.onnx")  # fails at once, offline
     assert common.resolve_detector("auto") == ("haar", None)

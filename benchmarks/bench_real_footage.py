@@ -1,0 +1,68 @@
+"""Benchmark: the README's real-footage recipe, step by step, and 05 --video on a 720p clip.
+
+Reads   README.md: the commands of the fenced block under "### The recipe" (so that what is timed
+        is exactly what the README tells a user to run), and a 720p video to judge.
+Writes  what the recipe writes (data/faces_real, data/clips_real, runs/real/..., runs/report_real...),
+        in the current folder; prints the seconds of every step and of --video.
+
+The recipe's goal on a 2-core CPU: under 45 minutes in all; --video on a 12 s 720p clip: under 10 s.
+Run it from the repository root, with nothing else running on the machine:
+    python benchmarks/bench_real_footage.py
+    python benchmarks/bench_real_footage.py --skip-recipe --video ../shared/data/talking_faces_dev/real/hyperlips__test_video3.mp4
+"""
+
+import argparse
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def recipe_commands(readme: Path) -> list[str]:
+    """The `python ...` lines of the first fenced block after the '### The recipe' heading."""
+    text = readme.read_text(encoding="utf-8")
+    section = text.split("### The recipe", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip().startswith("python ")]
+
+
+def timed(command: str) -> float:
+    t0 = time.time()
+    result = subprocess.run(shlex.split(command.replace("python ", f"{sys.executable} ", 1)), cwd=ROOT,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"failed: {command}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return time.time() - t0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--skip-recipe", action="store_true", help="only time --video (with runs/real, or the shipped weights)")
+    p.add_argument("--video", default="../shared/data/talking_faces_dev/real/hyperlips__test_video3.mp4",
+                   help="a 720p clip of about 12 s to judge (default: %(default)s)")
+    p.add_argument("--runs", nargs="*", default=None,
+                   help="runs for --video (default: the shipped weights, weights/c3d weights/cnn_lstm)")
+    args = p.parse_args()
+
+    total = 0.0
+    if not args.skip_recipe:
+        print("the README's recipe, step by step:")
+        for command in recipe_commands(ROOT / "README.md"):
+            seconds = timed(command)
+            total += seconds
+            print(f"{seconds:8.1f} s  {command}", flush=True)
+        print(f"{total:8.1f} s  in all ({total / 60:.1f} minutes; goal: under 45)")
+
+    runs = args.runs or ["weights/c3d", "weights/cnn_lstm"]
+    command = f"python 05_evaluate.py --video {args.video} --runs {' '.join(runs)}"
+    timed(command)  # once to warm the disk cache, as a user's second call would be
+    seconds = min(timed(command) for _ in range(3))
+    print(f"{seconds:8.1f} s  {command} (best of 3; goal: under 10)")
+
+
+if __name__ == "__main__":
+    main()
