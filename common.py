@@ -15,6 +15,7 @@ Nothing here is a script: run 01_extract_faces.py ... 05_evaluate.py (see README
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import json
 import os
@@ -1349,8 +1350,9 @@ def perturb_clip(frames: np.ndarray, perturbations: list[tuple[str, float]], rng
 #   swap       the inner face of another real person of the same split, aligned on this frame's
 #              five points, colour-matched and blended in: someone else's expressions on this head.
 #   reanimate  one frame of the clip warped along the clip's own five-point track: the head and
-#              mouth corners move, but skin, eyes and teeth are one frozen picture and the mouth
-#              never opens, as when a generator animates a single photo.
+#              mouth corners move, but skin and eyes are one frozen picture, as when a generator
+#              animates a single photo; the mouth either never opens or is the real one, still
+#              moving (audio-driven generators make the mouth and animate the rest).
 #
 # Masks come from the five points 01 keeps per frame (eyes, nose tip, mouth corners; POINTS):
 # an ellipse scaled from the distance between the eyes and from the eyes to the mouth, its shape
@@ -1558,11 +1560,14 @@ def fake_reanimate(frames: np.ndarray, points: np.ndarray, rng: np.random.Genera
     anchors = [np.concatenate([points[k], ring]) for k in range(t)]
     triangles = Delaunay(anchors[key]).simplices
     whole = rng.random() < 0.5  # the whole crop (a generated video), or only the face blended into the real one
-    shape = mask_shape(rng, "face")
+    talking = rng.random() < 0.5  # the real mouth goes on moving in the frozen face, as with audio-driven generators
+    shape, mouth = mask_shape(rng, "face"), mask_shape(rng, "mouth")
     still = resharpen(frames[key], sharpness_change(rng))  # the picture that is animated
     out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
     for k in range(t):
         moved = still if k == key else warp_triangles(still, anchors[key], anchors[k], triangles)
+        if talking:
+            moved = blend(moved, frames[k], region_mask(points[k], size, mouth))
         masks[k] = 1.0 if whole else region_mask(points[k], size, shape)
         out[k] = moved if whole else blend(frames[k], moved, masks[k])
     return out, masks
@@ -1968,7 +1973,10 @@ def setup_distributed(device_name: str) -> tuple[torch.device, int, int]:
     if device.type == "cuda":  # one GPU per process on each machine
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
         torch.cuda.set_device(device)
-    torch.distributed.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    # While process 0 validates (the whole validation split, alone), the others wait for it at the
+    # next collective call; NCCL's default timeout (10 minutes) would end a run on a large split.
+    torch.distributed.init_process_group(backend="nccl" if device.type == "cuda" else "gloo",
+                                         timeout=datetime.timedelta(hours=2))
     return device, torch.distributed.get_rank(), world
 
 
