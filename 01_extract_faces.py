@@ -325,7 +325,10 @@ def main(argv=None):
     todo = [item for item in mine if args.overwrite or done_row(item, args, out) is None]
     t0 = time.time()
     if todo:
-        with multiprocessing.Pool(min(args.workers, len(todo)), initializer=start_worker, initargs=(args,)) as pool:
+        # "spawn": fresh worker processes. Forked ones inherit the threads of the detector loaded
+        # above, and OpenCV 5's DNN engine then hangs in them.
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(min(args.workers, len(todo)), initializer=start_worker, initargs=(args,)) as pool:
             rows = list(tqdm(pool.imap(extract_one, todo), total=len(todo), desc="extracting faces", unit="video"))
     else:
         rows = []

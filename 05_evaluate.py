@@ -324,12 +324,14 @@ def main(argv=None):
     if histories:
         common.plot_training_curves(histories, out / "training_curves.png")
     write_report(out, results, by_method, evaluated, args, perturb)
+    write_latex_tables(out, results, by_method)
 
     print(f"\n{'model':<20} {'level':<6} {'acc':>6} {'bal.acc':>7} {'f1':>6} {'auc':>6} {'eer':>6} {'acer@val':>8}")
     for r in results:
         print(f"{r['model']:<20} {r['level']:<6} {r['accuracy']:>6.3f} {r['balanced_accuracy']:>7.3f} {r['f1']:>6.3f} "
               f"{r['auc']:>6.3f} {r['eer']:>6.3f} {r['acer_val']:>8.3f}")
-    print(f"\nwrote {out / 'report.md'}, results.csv, by_method.csv and plots")
+    print(f"\nwrote {out / 'report.md'}, results.csv, by_method.csv, their LaTeX tables (results.tex, by_method.tex) "
+          "and plots")
 
 
 def write_report(out: Path, results: list[dict], by_method: list[dict], evaluated: dict, args, perturb: str) -> None:
@@ -399,6 +401,47 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], evaluate
                      f"| {c['epochs']} | {c['batch_size']} | {c['lr']} | {c['clip_len']} | {fs.get('size', '?')} "
                      f"| {fs.get('fps') or 'native'} | {fs.get('detector', '?')} | {c['seed']} |")
     common.save_atomic(out / "report.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n", encoding="utf-8"))
+
+
+def latex_tables(results: list[dict], by_method: list[dict]) -> tuple[str, str]:
+    """The video-level results and the per-method AUCs as LaTeX tables (booktabs), for a paper to
+    \\input rather than retype: (results.tex, by_method.tex). Read back from results.csv and
+    by_method.csv, so that the tables are exactly the files' numbers."""
+
+    def f(v):
+        v = float(v) if v not in ("", None) else float("nan")
+        return "--" if np.isnan(v) else f"{v:.2f}"
+
+    def name(text):
+        return str(text).replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")
+
+    video = [r for r in results if r["level"] == "video"]
+    clip_auc = {r["model"]: r["auc"] for r in results if r["level"] == "clip"}
+    rows = [r"\begin{tabular}{lcccccc}", r"\toprule",
+            r"model & videos (real/fake) & video AUC [95\% CI] & clip AUC & EER & bal.\ acc.\ (val thr.) & F1 (val thr.) \\",
+            r"\midrule"]
+    rows += [f"{name(r['model'])} & {r['n']} ({r['n_real']}/{r['n_fake']}) & {f(r['auc'])} [{f(r['auc_ci_low'])}, "
+             f"{f(r['auc_ci_high'])}] & {f(clip_auc.get(r['model']))} & {f(r['eer'])} & {f(r['balanced_accuracy_val'])} "
+             f"& {f(r['f1_val'])} \\\\" for r in video]
+    rows += [r"\bottomrule", r"\end{tabular}"]
+    models = list(dict.fromkeys(r["model"] for r in by_method))
+    methods = list(dict.fromkeys(r["method"] for r in by_method if r["level"] == "video"))
+    auc = {(r["model"], r["method"]): r for r in by_method if r["level"] == "video"}
+    per = [r"\begin{tabular}{lc" + "c" * len(models) + "}", r"\toprule",
+           "method & fakes & " + " & ".join(name(m) for m in models) + r" \\", r"\midrule"]
+    for method in methods:
+        first = next(auc[m, method] for m in models if (m, method) in auc)
+        per.append(f"{name(method)} & {first['n_fake']} & "
+                   + " & ".join(f(auc[m, method]["auc"]) if (m, method) in auc else "--" for m in models) + r" \\")
+    per += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(rows) + "\n", "\n".join(per) + "\n"
+
+
+def write_latex_tables(out: Path, results: list[dict], by_method: list[dict]) -> None:
+    # Read back what was written: the tables hold the CSV files' numbers, as rounded there.
+    tables = latex_tables(common.read_csv(out / "results.csv"), common.read_csv(out / "by_method.csv"))
+    for filename, table in zip(("results.tex", "by_method.tex"), tables):
+        common.save_atomic(out / filename, lambda tmp, t=table: Path(tmp).write_text(t, encoding="utf-8"))
 
 
 if __name__ == "__main__":

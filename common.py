@@ -1353,13 +1353,16 @@ def perturb_clip(frames: np.ndarray, perturbations: list[tuple[str, float]], rng
 #              mouth corners move, but skin and eyes are one frozen picture, as when a generator
 #              animates a single photo; the mouth either never opens or is the real one, still
 #              moving (audio-driven generators make the mouth and animate the rest).
+#   restore    the inner face smoothed by an edge-preserving filter and sharpened, frame by frame,
+#              as face restoration (GFPGAN, CodeFormer) leaves the faces of many lip-sync tools and
+#              generators: too clean a skin, too crisp an outline, sometimes flickering.
 #
 # Masks come from the five points 01 keeps per frame (eyes, nose tip, mouth corners; POINTS):
 # an ellipse scaled from the distance between the eyes and from the eyes to the mouth, its shape
 # drawn once per clip and its position following the face. Every function returns the fake clip
 # and its mask: pixels where the mask is 0 are the real clip's, untouched (a test checks that).
 
-PSEUDO_FAKES = ("lipsync", "selfblend", "swap", "reanimate")
+PSEUDO_FAKES = ("lipsync", "selfblend", "swap", "reanimate", "restore")
 
 
 def face_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float, float]:
@@ -1535,6 +1538,24 @@ def fake_swap(frames: np.ndarray, points: np.ndarray, donor: np.ndarray, donor_p
     return out, masks
 
 
+def fake_restore(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The inner face 'restored' as face-restoration networks (GFPGAN, CodeFormer) and many
+    generators leave it: skin smoothed by an edge-preserving filter, edges sharpened, frame by
+    frame, with a strength that holds or flickers (see PSEUDO_FAKES)."""
+    t, size = len(frames), frames.shape[1]
+    shape = mask_shape(rng, "face")
+    smooth, sharpen = rng.uniform(15, 45), rng.uniform(0.3, 1.2)  # bilateral colour sigma, unsharp amount
+    flicker = rng.uniform(0.0, 0.4) if rng.random() < 0.5 else 0.0  # per-frame change of strength
+    out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
+    for k in range(t):
+        wobble = 1 + flicker * rng.uniform(-1, 1)
+        clean = cv2.bilateralFilter(frames[k], 5, smooth * wobble, 3)
+        source = resharpen(clean, ("sharpen", sharpen * wobble))
+        masks[k] = region_mask(points[k], size, shape)
+        out[k] = blend(frames[k], source, masks[k])
+    return out, masks
+
+
 def warp_triangles(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     """Piecewise-affine warp: every triangle of points `src` in `image` moved onto the same triangle of `dst`."""
     size = image.shape[0]
@@ -1590,6 +1611,8 @@ def make_pseudo_fake(method: str, frames: np.ndarray, points: np.ndarray, rng: n
         return fake_swap(frames, points, donor[0], donor[1], rng)
     if method == "reanimate":
         return fake_reanimate(frames, points, rng)
+    if method == "restore":
+        return fake_restore(frames, points, rng)
     raise ValueError(f"unknown pseudo-fake {method!r}; choose from {', '.join(PSEUDO_FAKES)}")
 
 

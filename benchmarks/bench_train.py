@@ -61,7 +61,7 @@ def setup(args, passes: int):
     sampler, loader, _ = common.make_loaders(train_set, val_set, train_args.batch_size, workers, device, train_args.seed)
     model = model.to(device)
     optimizer, scheduler = common.make_optimizer(model, train_args, len(loader))
-    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
+    scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None  # as 03/04
     step = {"loss_fn": common.balanced_loss(train_rows, device), "device": device, "optimizer": optimizer,
             "scheduler": scheduler, "scaler": scaler, "amp_dtype": amp_dtype, "clip_grad": train_args.clip_grad}
     about = {"device": str(device), "workers": workers, "precision": str(amp_dtype or "fp32").replace("torch.", "")}
@@ -116,9 +116,10 @@ def child(args, model: str, mode: str, clips: Path, env: dict | None = None) -> 
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def make_demo(work: Path, identities: int) -> Path:
+def make_demo(work: Path, identities: int, detector: str) -> Path:
     """A demo set made by 01 and 02 as a user makes it; returns its clips folder."""
-    for cmd in (["01_extract_faces.py", "--demo", "--identities", str(identities), "--videos", "videos", "--out", "faces"],
+    for cmd in (["01_extract_faces.py", "--demo", "--identities", str(identities), "--videos", "videos", "--out", "faces",
+                 "--detector", detector],
                 ["02_make_clips.py", "--faces", "faces", "--out", "clips"]):
         result = subprocess.run([sys.executable, str(ROOT / cmd[0]), *cmd[1:]], cwd=work, capture_output=True, text=True)
         if result.returncode != 0:
@@ -132,6 +133,8 @@ def main():
     p.add_argument("--epochs", type=int, default=3, help="timed epochs of each speed measurement, after one warm-up epoch (default: %(default)s)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
     p.add_argument("--workers", default="auto", help="loader processes, as in 03/04 (default: %(default)s)")
+    p.add_argument("--detector", default="haar", choices=["haar", "yunet"],
+                   help="face detector of the demo sets: haar as in the demo; yunet where OpenCV 5 has no Haar (default: %(default)s)")
     p.add_argument("--child", choices=["speed", "loader", "memory"], default=None, help=argparse.SUPPRESS)
     p.add_argument("--model", choices=list(SCRIPTS), default="cnn_lstm", help=argparse.SUPPRESS)
     p.add_argument("--clips", default=None, help=argparse.SUPPRESS)
@@ -152,13 +155,17 @@ def main():
         for n in (small, large):
             (Path(tmp) / str(n)).mkdir()
             print(f"making a demo set of {n} people ...", flush=True)
-            sets[n] = make_demo(Path(tmp) / str(n), n)
+            sets[n] = make_demo(Path(tmp) / str(n), n, args.detector)
         sizes = {n: (sum(f.stat().st_size for f in (clips.parent / "faces").glob("*.npy")) / 2**20,
                      sum(1 for r in common.read_csv(clips / "clips.csv") if r["split"] == "train"))
                  for n, clips in sets.items()}
         for model in SCRIPTS:
             print(f"measuring {model}: speed ...", flush=True)
             speed[model] = child(args, model, "speed", sets[small])
+            lo, mem = speed[model]["loader"], speed[model]["memory"]
+            # printed at once: a run cut short (a GPU lease running out) keeps what it measured
+            print(f"  {model}: loader {lo:.1f} clips/s, in memory {mem:.1f} clips/s, ratio {lo / mem:.2f}", flush=True)
+        for model in SCRIPTS:
             for mode in ("loader", "memory"):
                 for n in sets:
                     print(f"measuring {model}: peak memory, {mode}, {n} people ...", flush=True)
