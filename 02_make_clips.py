@@ -99,7 +99,7 @@ def assign_splits(videos: list[dict], args) -> tuple[dict[str, str], list[dict]]
     set_aside = [v for v in videos if v["video_id"] not in official and places[v["group"]] & {"val", "test"}]
     pool = [v for v in videos if v["video_id"] not in official and not places[v["group"]] & {"val", "test"}]
     split_of_video.update({v["video_id"]: "train" for v in pool})
-    if not pool:
+    if "train" not in split_of_video.values():
         sys.exit(f"error: the official split gives every one of the {len(videos)} videos a test or val place, so "
                  "nothing is left to train on. For a set that is only to be tested with models trained elsewhere, "
                  "use --all-test; to split it by group instead, --ignore-official.")
