@@ -11,7 +11,9 @@ rgb gives it the plain frames, --input both the two stacked.
 With --temporal mean the same CNN sees single frames and the clip score is the mean over frames:
 a frame-level baseline, blind to the order of frames, that shows what the temporal model adds.
 
-It prints the model's parameter count and FLOPs per clip, then one line per epoch. The training
+With --pseudo-fakes (real videos only, README "Real footage"), every real clip comes with a fake
+made from it, fresh every epoch. It prints the model's parameter count and FLOPs per clip, what it
+learns from, then one line per epoch ('*': the best validation AUC so far, saved in best.pt). The training
 loop, its flags (--resume, --region, --clip-len, --schedule, ...) and torchrun are common.py's
 section 6 and the README's "03 and 04: training".
 
@@ -21,6 +23,8 @@ Run:
     python 03_train_cnn_lstm.py --temporal gru --epochs 20
     python 03_train_cnn_lstm.py --region mouth --out runs/lstm_mouth     # the lower half of the face only
     python 03_train_cnn_lstm.py --resume                                 # continue an interrupted run
+    python 03_train_cnn_lstm.py --clips data/clips_real --pseudo-fakes all --epochs 8 --out runs/real/cnn_lstm
+                                                   # real videos only, each clip paired with a pseudo-fake
     torchrun --nproc_per_node=2 03_train_cnn_lstm.py                     # 2 processes (GPUs, or CPU shares)
 """
 

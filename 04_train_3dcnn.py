@@ -13,6 +13,8 @@ Run:
     python 04_train_3dcnn.py --epochs 20 --width 32
     python 04_train_3dcnn.py --input diff --out runs/c3d_diff      # frame differences as input
     python 04_train_3dcnn.py --resume                              # continue an interrupted run
+    python 04_train_3dcnn.py --clips data/clips_real --pseudo-fakes all --epochs 8 --out runs/real/c3d
+                                                   # real videos only, each clip paired with a pseudo-fake
     torchrun --nproc_per_node=2 04_train_3dcnn.py                  # 2 processes (GPUs, or CPU shares)
 """
 

@@ -8,10 +8,13 @@ Writes  --out (default runs/report):
                                    accuracy, precision, recall, F1, ROC-AUC, AP, MSE (Brier), EER,
                                    APCER/BPCER/ACER, at 0.5 and at the validation threshold, and
                                    bootstrap 95% intervals of video-level AUC and accuracy
-          by_method.csv            detection per manipulation method (each method's fakes vs all reals)
+          by_method.csv            detection per manipulation method (each method's fakes vs all reals),
+                                   with bootstrap 95% intervals of its video-level AUC
           predictions_<model>.csv  every test clip's and video's P(fake)
           roc_*.png, confusion_*.png, scores_*.png, training_curves.png
-          report.md                the tables and figures, ready for a paper's Results section
+          report.md                the tables and figures, ready for a paper's Results section, with
+                                   the data that tested the models and the data each learned from
+          results.tex, by_method.tex   the same tables in LaTeX, for a paper to include as they are
 A video's score is the mean of its clips' P(fake). The threshold "val" is the equal-error-rate
 point of the validation split (never the test split): there, fakes missed = reals flagged.
 
@@ -20,7 +23,11 @@ Run:
     python 05_evaluate.py --runs runs/cnn_lstm runs/c3d --out runs/report_main
     python 05_evaluate.py --perturb jpeg:30 --out runs/report_jpeg30      # robustness
     python 05_evaluate.py --clips other_dataset/clips --out runs/report_cross  # cross-dataset
-    python 05_evaluate.py --video my_clip.mp4 --save-plot   # P(fake) of one video, per model
+    python 05_evaluate.py --runs runs/real/c3d runs/real/cnn_lstm --clips data/clips_dev --out runs/report_real
+    python 05_evaluate.py --runs runs/real/c3d --clips data/clips_dev --pseudo-fakes all --out runs/report_pseudo
+    python 05_evaluate.py --video my_clip.mp4 --save-plot   # P(fake) of one video, per model (no runs/: weights/)
+One report holds one test set: runs trained on different clips are refused together (05 says how
+to evaluate each set), unless --clips tests them all on one.
 """
 
 import argparse
@@ -40,7 +47,8 @@ SCORES = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "auc", "
 AT_VAL = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "apcer", "bpcer", "acer"]
 RESULT_FIELDS = (["model", "level", "n", "n_real", "n_fake"] + SCORES + ["threshold_val"] + [f"{k}_val" for k in AT_VAL]
                  + ["auc_ci_low", "auc_ci_high", "accuracy_ci_low", "accuracy_ci_high", "perturb", "trained_on", "tested_on"])
-METHOD_FIELDS = ["model", "level", "method", "n_fake", "n_real", "auc", "detected", "detected_val"]
+METHOD_FIELDS = ["model", "level", "method", "n_fake", "n_real", "auc", "auc_ci_low", "auc_ci_high", "detected",
+                 "detected_val"]
 
 
 def parse_args(argv=None):
@@ -146,6 +154,10 @@ def in_demo_folder(path: Path) -> bool:
 def judge_video(args, runs, device) -> None:
     """Face extraction and clips exactly as in training, then each model's P(fake) for one video."""
     path = Path(args.video)
+    if any(run.resolve().parent == SHIPPED for run in runs):
+        print("note: the shipped models detect pseudo-fakes of people they never saw, but score genuine generator "
+              "fakes little better than chance (README, 'Shipped weights'): read a verdict as this small model's "
+              "measurement, not as evidence about the video")
     extracted, timelines, thresholds = {}, {}, {}  # runs trained on the same faces share one extraction
     for run in runs:
         model, config, threshold = load_run(run, device)
@@ -298,9 +310,13 @@ def main(argv=None):
             for method in methods:
                 sel = np.array([i["method"] in ("real", method) for i in lv["items"]])
                 fakes = sel & (y == 1)
+                # At the video level, the interval resamples this method's fakes and the real videos.
+                low, high = (common.bootstrap_ci(y[sel], p[sel], common.rank_auc, args.bootstrap, args.seed)
+                             if level == "video" else (float("nan"), float("nan")))
                 by_method.append({"model": name, "level": level, "method": method, "n_fake": int(fakes.sum()),
                                   "n_real": int((y == 0).sum()),
                                   "auc": round(common.binary_metrics(y[sel], p[sel])["auc"], 4),
+                                  "auc_ci_low": round(low, 4), "auc_ci_high": round(high, 4),
                                   "detected": round(float((p[fakes] >= 0.5).mean()), 4),
                                   "detected_val": round(float((p[fakes] >= lv["threshold"]).mean()), 4)})
         common.write_csv(out / f"predictions_{name}.csv", ev["levels"]["clip"]["items"] + ev["levels"]["video"]["items"],
@@ -383,11 +399,11 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], evaluate
     if by_method:
         lines += ["## By manipulation method (video level)", "",
                   "Each method's fakes against all real test videos; *detected*: share of its fakes called fake.", "",
-                  "| model | method | fakes | ROC-AUC | detected (0.5) | detected (val) |", "|---|---|---|---|---|---|"]
+                  "| model | method | fakes | ROC-AUC [95% CI] | detected (0.5) | detected (val) |", "|---|---|---|---|---|---|"]
         for r in by_method:
             if r["level"] == "video":
-                lines.append(f"| {r['model']} | {r['method']} | {r['n_fake']} | {f(r['auc'])} | {f(r['detected'])} "
-                             f"| {f(r['detected_val'])} |")
+                lines.append(f"| {r['model']} | {r['method']} | {r['n_fake']} | {f(r['auc'])} [{f(r['auc_ci_low'])}, "
+                             f"{f(r['auc_ci_high'])}] | {f(r['detected'])} | {f(r['detected_val'])} |")
         lines.append("")
     lines += ["## Training", "", "![training curves](training_curves.png)", "", "## Models", "",
               "| run | model | temporal | input | region | pseudo-fakes | parameters | epochs | batch | lr | clip length "
@@ -432,7 +448,9 @@ def latex_tables(results: list[dict], by_method: list[dict]) -> tuple[str, str]:
     for method in methods:
         first = next(auc[m, method] for m in models if (m, method) in auc)
         per.append(f"{name(method)} & {first['n_fake']} & "
-                   + " & ".join(f(auc[m, method]["auc"]) if (m, method) in auc else "--" for m in models) + r" \\")
+                   + " & ".join(f"{f(auc[m, method]['auc'])} [{f(auc[m, method].get('auc_ci_low'))}, "
+                                f"{f(auc[m, method].get('auc_ci_high'))}]" if (m, method) in auc else "--"
+                                for m in models) + r" \\")
     per += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(rows) + "\n", "\n".join(per) + "\n"
 
