@@ -1158,7 +1158,8 @@ def describe_source(source: dict | None) -> str:
     if not source:
         return "unknown data (extracted before 01 recorded its source)"
     kind, path = source.get("kind"), source.get("path")
-    counts = f"{source.get('real', '?')} real and {source.get('fake', '?')} fake videos"
+    real, fake = source.get("real", "?"), source.get("fake", "?")
+    counts = f"{real} real videos, no fakes" if fake == 0 else f"{real} real and {fake} fake videos"
     if kind == "demo":
         return f"the synthetic demo data: drawn faces, not real videos ({path}, {counts})"
     if kind == "manifest":
