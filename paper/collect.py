@@ -42,8 +42,8 @@ def macro_name(*parts: str) -> str:
     """'real', 'c3d', 'auc' -> 'RealCthreeAuc' (LaTeX macro names hold letters only)."""
     out = ""
     for part in parts:
+        part = MODELS.get(part, part)  # a run's folder name: cnn_lstm -> Lstm
         for word in part.replace("-", "_").split("_"):
-            word = MODELS.get(word, word)
             out += "".join(ch for ch in word[:1].upper() + word[1:] if ch.isalpha())
     return out
 
