@@ -5,7 +5,7 @@ Reads   the report folders written by 05_evaluate.py (REPORTS below: the demo, t
         recipe on genuine fakes and on pseudo-fakes of held-out people, its robustness to JPEG,
         and the ablation), when they exist under runs/
 Writes  paper/results/<name>/: results.csv, by_method.csv, results.tex, by_method.tex and the
-        figures the paper shows (copies: a clean clone builds the paper without runs/), and
+        figure the paper shows (roc_video.png) (copies: a clean clone builds the paper without runs/), and
         paper/numbers.tex: one LaTeX macro per number the text quotes (\\RealCthreeAUC, ...),
         read from those results.csv files, so that the text never retypes a number.
 tests/test_paper.py checks that the committed tables and numbers.tex are exactly what the
@@ -27,8 +27,8 @@ RESULTS = ROOT / "paper" / "results"
 # name in paper/results -> the report folder that 05 writes for it (see README)
 REPORTS = {"demo": "runs/report", "real": "runs/report_real", "real_pseudo": "runs/report_real_pseudo",
            "real_jpeg": "runs/report_real_jpeg30", "ablation": "runs/report_ablation"}
-FILES = ("results.csv", "by_method.csv", "results.tex", "by_method.tex", "roc_video.png", "scores_video.png",
-         "training_curves.png")
+# Only the figure the paper and slides show: every copied PNG is a binary kept in git.
+FILES = ("results.csv", "by_method.csv", "results.tex", "by_method.tex", "roc_video.png")
 # Macro name prefixes for the runs the text quotes (run folder name -> LaTeX-safe name).
 MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "frame_baseline": "Base"}
 
