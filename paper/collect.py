@@ -15,13 +15,13 @@ Run (from the repository root, after the Quickstart and the README's real-footag
     python paper/collect.py          # then: make -C paper  (and make -C slides)
 """
 
-import csv
 import shutil
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from common import read_csv  # noqa: E402  (the repository's common.py)
 
 RESULTS = ROOT / "paper" / "results"
 # name in paper/results -> the report folder that 05 writes for it (see README)
@@ -31,11 +31,6 @@ REPORTS = {"demo": "runs/report", "real": "runs/report_real", "real_pseudo": "ru
 FILES = ("results.csv", "by_method.csv", "results.tex", "by_method.tex", "roc_video.png")
 # Macro name prefixes for the runs the text quotes (run folder name -> LaTeX-safe name).
 MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "frame_baseline": "Base"}
-
-
-def read(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def macro_name(*parts: str) -> str:
@@ -57,7 +52,7 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
         lines.append(f"\\newcommand{{\\{name}}}{{{'--' if v != v else f'{v:.2f}'}}}")
 
     for report in sorted(p for p in results_dir.iterdir() if (p / "results.csv").is_file()):
-        for row in read(report / "results.csv"):
+        for row in read_csv(report / "results.csv"):
             if row["level"] != "video":
                 continue
             base = macro_name(report.name, row["model"])
@@ -67,7 +62,7 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
             add(base + "Eer", row["eer"])
             add(base + "BalAcc", row["balanced_accuracy_val"])
         if (report / "by_method.csv").is_file():
-            for row in read(report / "by_method.csv"):
+            for row in read_csv(report / "by_method.csv"):
                 if row["level"] == "video":
                     add(macro_name(report.name, row["model"], row["method"]) + "Auc", row["auc"])
     return "\n".join(lines) + "\n"

@@ -24,7 +24,7 @@ def test_the_paper_has_results_to_report():
 
 @pytest.mark.parametrize("report", REPORTS, ids=lambda p: p.name)
 def test_tables_are_the_results_files(report):
-    results, by_method = collect.read(report / "results.csv"), collect.read(report / "by_method.csv")
+    results, by_method = collect.read_csv(report / "results.csv"), collect.read_csv(report / "by_method.csv")
     table, per_method = evaluate.latex_tables(results, by_method)
     assert (report / "results.tex").read_text(encoding="utf-8") == table
     assert (report / "by_method.tex").read_text(encoding="utf-8") == per_method
