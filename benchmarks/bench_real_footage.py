@@ -1,7 +1,7 @@
-"""Benchmark: the README's real-footage recipe, step by step, and 05 --video on a 720p clip.
+"""Benchmark: the real-footage recipe (docs/real-footage.md), step by step, and 05 --video on a 720p clip.
 
-Reads   README.md: the commands of the fenced block under "### The recipe" (so that what is timed
-        is exactly what the README tells a user to run), and a 720p video to judge.
+Reads   docs/real-footage.md: the commands of the fenced block under "## The recipe" (so that what is
+        timed is exactly what the documentation tells a user to run), and a 720p video to judge.
 Writes  what the recipe writes (data/faces_real, data/clips_real, runs/real/..., runs/report_real...)
         into --workdir, a fresh folder (the repository's weights/ is linked into it, for the
         manifests); prints the seconds of every step and of --video.
@@ -24,16 +24,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def recipe_commands(readme: Path) -> list[str]:
-    """The `python ...` lines of the first fenced block after the '### The recipe' heading."""
-    text = readme.read_text(encoding="utf-8")
-    section = text.split("### The recipe", 1)[1]
+def recipe_commands(page: Path) -> list[str]:
+    """The `python ...` lines of the first fenced block after the 'The recipe' heading."""
+    text = page.read_text(encoding="utf-8")
+    section = re.split(r"^#+ The recipe$", text, maxsplit=1, flags=re.M)[1]
     block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
     return [line.split("#")[0].strip() for line in block.splitlines() if line.strip().startswith("python ")]
 
 
 def timed(command: str, cwd: Path) -> float:
-    """Seconds of one command of the README, run in `cwd` with the repository's scripts."""
+    """Seconds of one command of the recipe, run in `cwd` with the repository's scripts."""
     words = shlex.split(command)
     words = [sys.executable, str(ROOT / words[1]) if (ROOT / words[1]).is_file() else words[1], *words[2:]]
     t0 = time.time()
@@ -61,8 +61,8 @@ def main():
     (work / "weights").symlink_to(ROOT / "weights")  # the manifests, and the shipped weights for --video
     total = 0.0
     if not args.skip_recipe:
-        print(f"the README's recipe, step by step, in {work}:")
-        for command in recipe_commands(ROOT / "README.md"):
+        print(f"the real-footage recipe (docs/real-footage.md), step by step, in {work}:")
+        for command in recipe_commands(ROOT / "docs" / "real-footage.md"):
             seconds = timed(command, work)
             total += seconds
             print(f"{seconds:8.1f} s  {command}", flush=True)
