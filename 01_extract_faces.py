@@ -15,7 +15,10 @@ Writes  --out (default data/faces):
           <video_id>.meta.npz  frame indices (after resampling, and in the file), smoothed boxes, the
                                five face points per crop (eyes, nose tip, mouth corners, as fractions
                                of the crop: the masks of the pseudo-fakes), detected/interpolated
-                               flags, fps (after resampling) and the file's own fps
+                               flags, fps (after resampling) and the file's own fps; with the face
+                               mesh (--mesh, on by default for real footage) also `mesh` [N, 468, 3]
+                               (x, y, z in crop coordinates, as measured, unsmoothed) and
+                               `mesh_score` [N] (the face-presence probability of each frame's mesh)
           <video_id>.json      the video's index row, written last: the mark that it is done
           index.csv            one row per video: label, group, method, status, face_rate, gaps,
                                jitter, ...
@@ -45,6 +48,7 @@ Run:
     python 01_extract_faces.py --dataset celebdf --root Celeb-DF-v2 --out data/faces_celebdf
     python 01_extract_faces.py --manifest weights/train_videos.csv --out data/faces_real   # real footage (README)
     python 01_extract_faces.py --detector haar       # OpenCV's cascade instead of YuNet (shipped in models/)
+    python 01_extract_faces.py --mesh off            # five face points only, no 468-point mesh (faster)
     python 01_extract_faces.py --shard 2/4           # the 2nd quarter of the videos (cluster jobs)
     python 01_extract_faces.py --preview             # also draw a contact sheet of the crops
 """
@@ -87,6 +91,12 @@ def parse_args(argv=None):
                         "box); auto: yunet when its model is there, else haar "
                         "(default: auto; haar with --demo, so that every demo gives the same numbers)")
     p.add_argument("--detector-model", default=None, help="path of a YuNet .onnx file (default: the copy in models/)")
+    p.add_argument("--mesh", choices=["auto", "on", "off"], default=None,
+                   help="also measure the 468-point face mesh (MediaPipe's model, shipped in models/) on every kept "
+                        "frame: lips, jaw, eyelids, for the facial-dynamics curves, the landmark model and the "
+                        "pseudo-fakes' masks; about 4 ms a frame. auto: when the model loads, else five points only "
+                        "(default: auto; off with --demo, whose drawn faces the mesh does not know)")
+    p.add_argument("--mesh-model", default=None, help="path of face_landmark.tflite (default: the copy in models/)")
     p.add_argument("--detect-width", type=int, default=320, help="detect on frames scaled down to this width (default: %(default)s)")
     p.add_argument("--detect-every", type=int, default=8, help="run the detector every k-th frame and interpolate between (default: %(default)s)")
     p.add_argument("--max-gap", type=int, default=12, help="fill detection gaps up to this many frames; longer gaps split the track (default: %(default)s)")
@@ -118,6 +128,8 @@ def parse_args(argv=None):
         args.size = 32 if args.demo else 48
     if args.detector is None:
         args.detector = "haar" if args.demo else "auto"
+    if args.mesh is None:
+        args.mesh = "off" if args.demo else "auto"
     try:
         i, n = (int(x) for x in args.shard.split("/"))
     except ValueError:
@@ -192,7 +204,7 @@ def describe(items: list[dict]) -> None:
               + f", none {len(items) - sum(splits.values())}")
 
 
-SETTINGS = ("detector", "detector_model", *common.EXTRACT_SETTINGS)  # what settings.json records
+SETTINGS = ("detector", "detector_model", "mesh", *common.EXTRACT_SETTINGS)  # what settings.json records
 
 
 def source_stamp(path: str) -> dict:
@@ -230,9 +242,10 @@ def data_source(args, rows: list[dict]) -> dict:
 def start_worker(args):
     """Runs once in each worker process: one detector per process, one OpenCV thread per process
     (the processes already keep the cores busy; more threads would only fight over them)."""
-    global detector, settings
+    global detector, mesher, settings
     cv2.setNumThreads(1)
     detector, settings = common.make_detector(args.detector, args.detector_model), args
+    mesher = common.FaceMesh(args.mesh_model) if args.mesh == "on" else None
 
 
 def extract_one(item: dict) -> dict:
@@ -245,7 +258,7 @@ def extract_one(item: dict) -> dict:
         status, why = "empty", "a zero-byte file"
     else:
         try:
-            faces = common.extract_faces(Path(item["path"]), detector,
+            faces = common.extract_faces(Path(item["path"]), detector, mesher=mesher,
                                          **{k: getattr(args, k) for k in common.EXTRACT_SETTINGS})
             status, why = "ok", ""
         except common.VideoError as err:
@@ -263,10 +276,11 @@ def extract_one(item: dict) -> dict:
             status, why = "truncated", f"decoded {faces['frames']} of the {faces['announced']} frames it announces"
         if status in WITH_ARRAYS:
             common.save_atomic(out / f"{vid}.npy", lambda tmp: np.save(tmp, faces["crops"]))
+            mesh = {k: faces[k] for k in ("mesh", "mesh_score") if k in faces}
             common.save_atomic(out / f"{vid}.meta.npz", lambda tmp: np.savez(
                 tmp, frame_idx=faces["frame_idx"], source_idx=faces["source_idx"], boxes=faces["boxes"],
                 landmarks=faces["landmarks"], detected=faces["detected"], interpolated=faces["interpolated"],
-                fps=faces["fps"], native_fps=faces["native_fps"]))
+                fps=faces["fps"], native_fps=faces["native_fps"], **mesh))
     if why:
         tqdm.write(f"warning: {item['path']}: {status}: {why}")
     row["status"] = status
@@ -314,6 +328,7 @@ def main(argv=None):
     try:  # once, here: a download happens once, and a detector that cannot load fails before any work
         args.detector, args.detector_model = common.resolve_detector(args.detector, args.detector_model)
         common.make_detector(args.detector, args.detector_model)
+        args.mesh = "on" if common.load_mesh(args.mesh, args.mesh_model) is not None else "off"
     except common.DetectorError as err:
         sys.exit(f"error: {err}")
     out.mkdir(parents=True, exist_ok=True)
@@ -347,7 +362,8 @@ def main(argv=None):
     print(f"{len(rows)} videos extracted, {len(mine) - len(todo)} already done and skipped"
           + (f" (shard {args.shard})" if args.shard_count > 1 else "")
           + "".join(f", {n} {s}" for s, n in count.items() if n))
-    print(f"{frames} frames in {seconds:.1f}s ({frames / max(seconds, 1e-9):.0f} frames/s) with {args.detector}")
+    print(f"{frames} frames in {seconds:.1f}s ({frames / max(seconds, 1e-9):.0f} frames/s) with {args.detector}"
+          + (" and the face mesh" if args.mesh == "on" else ""))
     if len(done) < len(items):
         print(f"index.csv lists {len(done)} of {len(items)} videos; the rest belong to other shards or failed to finish")
     clips = "data/clips" if out == Path("data/faces") else common.sibling(out, "faces", "clips")

@@ -22,12 +22,20 @@ A set of real videos alone is fine: 03/04 --pseudo-fakes train on it (every real
 a fake made from it). A set that is only to be judged by models trained elsewhere (a cross-dataset
 test, your own fakes) takes --all-test: every video goes to the test split.
 
+How well does a detector find fakes of a generator it has never seen? --folds K answers it by
+leave-generator-out cross-validation: K clip folders, fold k testing the fakes of its generators
+and the real videos of its people, training on the rest but those people. One model per fold,
+then 05_evaluate.py --pool scores every video once, by the model that never saw its generator
+or its person (README, "Choosing by transfer").
+
 Run:
     python 02_make_clips.py                          # 16-frame clips, 60/20/20 split
     python 02_make_clips.py --clip-len 32 --stride 16
     python 02_make_clips.py --balance                # as many real as fake clips in train
     python 02_make_clips.py --faces data/faces_real --out data/clips_real --test 0 --seed 1   # real footage (README)
     python 02_make_clips.py --faces data/faces_dev --out data/clips_dev --all-test          # a set to judge
+    python 02_make_clips.py --faces data/faces_all --out data/clips_logo --folds 4 --same-person weights/same_person.csv
+                                                   # leave-generator-out folds (README, "Choosing by transfer")
 """
 
 import argparse
@@ -53,10 +61,21 @@ def parse_args(argv=None):
                    help="put every video in the test split: a set to judge with models trained elsewhere (a "
                         "cross-dataset test, your own fakes); 05 --clips DIR tests on it")
     p.add_argument("--ignore-official", action="store_true", help="split every video by group, ignoring an official split")
+    p.add_argument("--same-person", default=None, metavar="CSV",
+                   help="a table group,person: every group listed is renamed to its person before splitting, so "
+                        "that one person filed under two names (two datasets, two sources) is never in two splits "
+                        "(weights/same_person.csv does this for the project's shared test material)")
+    p.add_argument("--folds", type=int, default=0, metavar="K",
+                   help="leave-generator-out cross-validation: write K clip folders OUT/fold_1 ... OUT/fold_K; fold k "
+                        "tests the fakes of its generators and the real videos of its people, and trains on everything "
+                        "else but those people (videos whose official split is 'train' are never tested). Train one "
+                        "model per fold, then pool their test scores with 05_evaluate.py --pool (default: no folds)")
     p.add_argument("--balance", action="store_true",
                    help="drop clips of the larger class from train, at random, until both classes have as many; val and "
                         "test keep their natural mix (training already weighs the classes, so this is an alternative)")
     args = p.parse_args(argv)
+    if args.folds and (args.all_test or args.folds < 2):
+        p.error("--folds K needs K >= 2 and does not combine with --all-test")
     if args.all_test:
         args.val, args.test = 0.0, 1.0
     elif not (0 <= args.val < 1 and 0 <= args.test < 1 and args.val + args.test < 1):
@@ -183,6 +202,14 @@ def main(argv=None):
         sys.exit(f"error: {faces / 'index.csv'} not found. Run 01_extract_faces.py first.")
     # Videos with face arrays; a too_short one may still fit a shorter --clip-len.
     videos = [r for r in common.read_csv(faces / "index.csv") if r["status"] in ("ok", "truncated", "too_short")]
+    if args.same_person:
+        try:
+            same_person = common.read_same_person(Path(args.same_person))
+        except (OSError, ValueError) as err:
+            sys.exit(f"error: --same-person {args.same_person}: {err}")
+        joined = sum(v["group"] in same_person for v in videos)
+        videos = common.join_groups(videos, same_person)
+        print(f"--same-person: {joined} videos renamed to their person ({len(set(same_person.values()))} people)")
 
     # Cut each video into windows of consecutive frames (the meta file knows where the gaps are).
     clips_per_video = {}
@@ -193,6 +220,8 @@ def main(argv=None):
     for v in too_short:
         print(f"warning: {v['path']}: fewer than {args.clip_len} consecutive face frames; no clip")
     videos = [v for v in videos if clips_per_video[v["video_id"]]]
+    if args.folds:
+        return write_folds(videos, clips_per_video, args, faces, out)
 
     try:
         split_of_video, set_aside = assign_splits(videos, args)
@@ -202,29 +231,11 @@ def main(argv=None):
     if set_aside:
         print(f"set aside {len(set_aside)} videos without an official split whose person is in the official "
               f"test or val set (e.g. {set_aside[0]['video_id']}): training on them would leak")
-    videos = [v for v in videos if v["video_id"] in split_of_video]
-
-    rows = []
-    for v in videos:
-        for start in clips_per_video[v["video_id"]]:
-            rows.append({"clip_id": f"{v['video_id']}@{start}", "video_id": v["video_id"], "start": start,
-                         "length": args.clip_len, "label": v["label"], "group": v["group"], "method": v["method"],
-                         "split": split_of_video[v["video_id"]]})
+    rows = clip_rows([v for v in videos if v["video_id"] in split_of_video], clips_per_video, split_of_video, args)
     if args.balance:
         rows = balance_train(rows, args.seed)
     check_splits(rows, args)
-    # The property everything downstream relies on: no group in two splits.
-    assert all(len({r["split"] for r in rows if r["group"] == g}) == 1 for g in {r["group"] for r in rows})
-
-    common.write_csv(out / "clips.csv", rows, common.CLIP_FIELDS)
-    face_settings = common.read_json(faces / "settings.json") if (faces / "settings.json").is_file() else {}
-    counts = {name: dict(Counter(r["method"] for r in rows if r["split"] == name)) for name in ("train", "val", "test")}
-    common.write_json(out / "settings.json", {"faces": str(faces), "clip_len": args.clip_len, "stride": args.stride,
-                                              "val": args.val, "test": args.test, "seed": args.seed,
-                                              "all_test": args.all_test, "ignore_official": args.ignore_official,
-                                              "balance": args.balance, "clips_per_method": counts,
-                                              "face_settings": face_settings})
-
+    write_clips(rows, out, faces, args)
     print_counts(rows, args.clip_len)
     if args.all_test:  # nothing to train here: this set is for models trained on other clips
         hint = f"next: python 05_evaluate.py --runs RUN [RUN ...] --clips {out} --out {common.report_folder(out)}"
@@ -233,6 +244,63 @@ def main(argv=None):
         hint = common.next_step("03_train_cnn_lstm.py", {"clips": (out, "data/clips")},
                                 " --pseudo-fakes all" if real_only else "")
     print(f"wrote {out / 'clips.csv'}; {hint}")
+
+
+def clip_rows(videos: list[dict], clips_per_video: dict[str, list[int]], split_of_video: dict[str, str], args) -> list[dict]:
+    """clips.csv's rows: every window of every video, with the video's split. The property
+    everything downstream relies on is checked here: no group in two splits."""
+    rows = []
+    for v in videos:
+        for start in clips_per_video[v["video_id"]]:
+            rows.append({"clip_id": f"{v['video_id']}@{start}", "video_id": v["video_id"], "start": start,
+                         "length": args.clip_len, "label": v["label"], "group": v["group"], "method": v["method"],
+                         "split": split_of_video[v["video_id"]]})
+    assert all(len({r["split"] for r in rows if r["group"] == g}) == 1 for g in {r["group"] for r in rows})
+    return rows
+
+
+def write_clips(rows: list[dict], out: Path, faces: Path, args, **extra) -> None:
+    """clips.csv and settings.json (this step's settings and face extraction's) in `out`."""
+    common.write_csv(out / "clips.csv", rows, common.CLIP_FIELDS)
+    face_settings = common.read_json(faces / "settings.json") if (faces / "settings.json").is_file() else {}
+    counts = {name: dict(Counter(r["method"] for r in rows if r["split"] == name)) for name in ("train", "val", "test")}
+    common.write_json(out / "settings.json", {"faces": str(faces), "clip_len": args.clip_len, "stride": args.stride,
+                                              "val": args.val, "test": args.test, "seed": args.seed,
+                                              "all_test": args.all_test, "ignore_official": args.ignore_official,
+                                              "balance": args.balance, "same_person": args.same_person, **extra,
+                                              "clips_per_method": counts, "face_settings": face_settings})
+
+
+def write_folds(videos: list[dict], clips_per_video: dict[str, list[int]], args, faces: Path, out: Path) -> None:
+    """--folds K: one clip folder per fold of common.leave_generator_out, and folds.csv (which fold
+    tests each video). A video absent from a fold's clips.csv is a person that fold tests, left out
+    of its training."""
+    try:
+        splits = common.leave_generator_out(videos, args.folds, args.seed, val=args.val)
+    except ValueError as err:
+        sys.exit(f"error: --folds {args.folds}: {err}")
+    tested = {}
+    for k, split in enumerate(splits, 1):
+        rows = clip_rows([v for v in videos if v["video_id"] in split], clips_per_video, split, args)
+        if args.balance:
+            rows = balance_train(rows, args.seed)
+        parts = Counter(r["split"] for r in rows)
+        if not parts["train"] or not parts["test"]:
+            sys.exit(f"error: fold {k} would have {parts['train']} train and {parts['test']} test clips; use fewer --folds")
+        write_clips(rows, out / f"fold_{k}", faces, args, folds=args.folds, fold=k)
+        tested.update({vid: k for vid, s in split.items() if s == "test"})
+        test = [v for v in videos if split.get(v["video_id"]) == "test"]
+        methods = sorted({v["method"] for v in test if v["label"] == "1"})
+        print(f"fold {k}: test {sum(v['label'] == '0' for v in test)} real and {sum(v['label'] == '1' for v in test)} "
+              f"fake videos ({', '.join(methods)}); train {parts['train']} clips, val {parts['val']}, "
+              f"left out {len(videos) - len(split)} videos of the tested people")
+    common.write_csv(out / "folds.csv", [{"video_id": v["video_id"], "label": v["label"], "group": v["group"],
+                                          "method": v["method"], "family": common.family_of(v["method"]),
+                                          "fold": tested.get(v["video_id"], "")} for v in videos],
+                     ["video_id", "label", "group", "method", "family", "fold"])
+    print(f"wrote {args.folds} clip folders {out}/fold_1 ... fold_{args.folds} and {out / 'folds.csv'}; next: train one "
+          f"model per fold (--clips {out}/fold_K --out runs/NAME/fold_K/MODEL), then python 05_evaluate.py --pool "
+          f"--runs runs/NAME/fold_*/MODEL --out {common.report_folder(out)}")
 
 
 if __name__ == "__main__":

