@@ -45,8 +45,11 @@ LEVELS = ("clip", "video")
 SCORES = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "auc", "ap", "mse", "eer",
           "apcer", "bpcer", "acer", "tn", "fp", "fn", "tp"]
 AT_VAL = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "apcer", "bpcer", "acer"]
+# The video-level scores that get a 95% bootstrap interval (resampling the test videos): at the
+# thresholds 0.5 and, for the *_val ones, the validation threshold.
+INTERVALS = ("auc", "accuracy", "balanced_accuracy", "f1", "mse", "eer", "accuracy_val", "balanced_accuracy_val", "f1_val")
 RESULT_FIELDS = (["model", "level", "n", "n_real", "n_fake"] + SCORES + ["threshold_val"] + [f"{k}_val" for k in AT_VAL]
-                 + ["auc_ci_low", "auc_ci_high", "accuracy_ci_low", "accuracy_ci_high", "perturb", "trained_on", "tested_on"])
+                 + [f"{k}_ci_{end}" for k in INTERVALS for end in ("low", "high")] + ["perturb", "trained_on", "tested_on"])
 METHOD_FIELDS = ["model", "level", "method", "n_fake", "n_real", "auc", "auc_ci_low", "auc_ci_high", "detected",
                  "detected_val"]
 FAMILY_FIELDS = ["model", "level", "family", "methods", "n_fake", "n_real", "auc", "auc_ci_low", "auc_ci_high",
@@ -309,6 +312,38 @@ def evaluate_run(run: Path, args, device) -> dict:
     return out
 
 
+def intervals(y: np.ndarray, p: np.ndarray, threshold, args) -> dict:
+    """95% bootstrap intervals of the INTERVALS scores: {score_ci_low, score_ci_high}. Every score
+    resamples the same videos (the same seed). threshold: the validation threshold, one number or,
+    for pooled folds, one per video; a decision at it is the decision at 0.5 of p - threshold + 0.5."""
+    def rates(a, b):  # (share of fakes caught, share of reals passed, true positives, false positives)
+        hit = b >= 0.5
+        tp, fp = float((hit & (a == 1)).sum()), float((hit & (a == 0)).sum())
+        return tp / max(1, (a == 1).sum()), 1 - fp / max(1, (a == 0).sum()), tp, fp
+
+    def f1(a, b):
+        tpr, _, tp, fp = rates(a, b)
+        fn = (a == 1).sum() - tp
+        return 2 * tp / max(1.0, 2 * tp + fp + fn)
+
+    # Written out in NumPy rather than with scikit-learn's functions (which give the same numbers,
+    # as the point estimates above do): a thousand resamples of nine scores must take a second.
+    shifted = p - threshold + 0.5
+    scores = {"auc": (common.rank_auc, p),
+              "accuracy": (lambda a, b: float(((b >= 0.5) == a).mean()), p),
+              "balanced_accuracy": (lambda a, b: sum(rates(a, b)[:2]) / 2, p),
+              "f1": (f1, p),
+              "mse": (lambda a, b: float(((b - a) ** 2).mean()), p),
+              "eer": (lambda a, b: common.equal_error_rate(a, b)[0], p)}
+    for k in ("accuracy", "balanced_accuracy", "f1"):
+        scores[f"{k}_val"] = (scores[k][0], shifted)
+    out = {}
+    for k in INTERVALS:
+        metric, values = scores[k]
+        out[f"{k}_ci_low"], out[f"{k}_ci_high"] = common.bootstrap_ci(y, values, metric, args.bootstrap, args.seed)
+    return out
+
+
 def subset_scores(y: np.ndarray, p: np.ndarray, sel: np.ndarray, lv: dict, level: str, args) -> dict:
     """AUC (with its bootstrap interval at the video level: resampling this subset's fakes and the
     real videos) and detection rates of the fakes in `sel`, against the real items in it."""
@@ -380,9 +415,7 @@ def main(argv=None):
                    **{f"{k}_val": mv[k] for k in AT_VAL}, "perturb": perturb, "trained_on": learned_from(ev["config"]),
                    "tested_on": f"{args.split} split of {ev['test_dir']}: {ev['tested_on']}"}
             if level == "video":  # resample videos, the independent units, for the intervals
-                row["auc_ci_low"], row["auc_ci_high"] = common.bootstrap_ci(y, p, common.rank_auc, args.bootstrap, args.seed)
-                row["accuracy_ci_low"], row["accuracy_ci_high"] = common.bootstrap_ci(
-                    y, p, lambda a, b: float(((b >= 0.5) == a).mean()), args.bootstrap, args.seed)
+                row.update(intervals(y, p, lv.get("at_val_threshold", lv["threshold"]), args))
             results.append({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
             methods = sorted({i["method"] for i in lv["items"]} - {"real"})
             for method in methods:
@@ -469,10 +502,12 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], by_famil
                   "| model | n (real/fake) | ROC-AUC | accuracy | balanced acc. | precision | recall | F1 | AP | MSE | EER |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
-            auc = f(r["auc"]) + (f" [{f(r['auc_ci_low'])}, {f(r['auc_ci_high'])}]" if ci else "")
-            acc = f(r["accuracy"]) + (f" [{f(r['accuracy_ci_low'])}, {f(r['accuracy_ci_high'])}]" if ci else "")
-            lines.append(f"| {r['model']} | {r['n']} ({r['n_real']}/{r['n_fake']}) | {auc} | {acc} | {f(r['balanced_accuracy'])} "
-                         f"| {f(r['precision'])} | {f(r['recall'])} | {f(r['f1'])} | {f(r['ap'])} | {f(r['mse'])} | {f(r['eer'])} |")
+            def with_ci(k):  # the score, and its interval at the video level
+                return f(r[k]) + (f" [{f(r[k + '_ci_low'])}, {f(r[k + '_ci_high'])}]" if ci and k + "_ci_low" in r else "")
+
+            lines.append(f"| {r['model']} | {r['n']} ({r['n_real']}/{r['n_fake']}) | {with_ci('auc')} | {with_ci('accuracy')} "
+                         f"| {with_ci('balanced_accuracy')} | {f(r['precision'])} | {f(r['recall'])} | {with_ci('f1')} "
+                         f"| {f(r['ap'])} | {with_ci('mse')} | {with_ci('eer')} |")
         lines += ["", "| model | threshold | APCER | BPCER | ACER | accuracy | balanced acc. |", "|---|---|---|---|---|---|---|"]
         for r in rows:
             lines.append(f"| {r['model']} | 0.5 | {f(r['apcer'])} | {f(r['bpcer'])} | {f(r['acer'])} | {f(r['accuracy'])} "

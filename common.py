@@ -3578,29 +3578,27 @@ def plot_score_histograms(scores: dict[str, tuple[np.ndarray, np.ndarray, float]
     plt.close(fig)
 
 
+SIGNAL_ROWS = 4  # the axes plot_signals draws on
+
+
 def plot_signals(axes, signals: dict) -> None:
-    """The face's dynamics (face_signals of a video, with its 'fps' and 'frame_idx') on three axes:
-    mouth opening, width and jaw drop; the eyes' openings; the head's yaw, pitch and roll. A gap in
-    the face track is a gap in the curves."""
+    """The face's dynamics (face_signals of a video, with its 'fps' and 'frame_idx') on SIGNAL_ROWS
+    axes: the mouth's opening; its width and the jaw's drop; the eyes' openings; the head's yaw,
+    pitch and roll. A gap in the face track is a gap in the curves."""
     t = np.asarray(signals["frame_idx"], float) / signals["fps"]
     gap = np.concatenate([[False], np.diff(signals["frame_idx"]) != 1])
-
-    def curve(ax, key, label):
-        y = np.asarray(signals[key], float).copy()
-        y[gap] = np.nan  # no line across a gap
-        ax.plot(t, y, lw=0.9, label=label)
-
-    for key, label in (("mouth_open", "mouth opening"), ("mouth_width", "mouth width"), ("jaw_drop", "jaw drop")):
-        curve(axes[0], key, label)
-    axes[0].set_ylabel("eye distances", fontsize=7)
-    for key, label in (("eye_right", "right eye"), ("eye_left", "left eye")):
-        curve(axes[1], key, label)
-    axes[1].set_ylabel("lid gap / width", fontsize=7)
-    for key in ("yaw", "pitch", "roll"):
-        curve(axes[2], key, key)
-    axes[2].set_ylabel("degrees", fontsize=7)
-    for ax in axes:
-        ax.legend(fontsize=6, loc="upper right", ncol=3)
+    rows = [((("mouth_open", "mouth opening"),), "eye distances"),
+            ((("mouth_width", "mouth width"), ("jaw_drop", "jaw drop (nose to chin)")), "eye distances"),
+            ((("eye_right", "right eye"), ("eye_left", "left eye")), "lid gap / eye width"),
+            ((("yaw", "yaw (turn)"), ("pitch", "pitch (nod)"), ("roll", "roll (tilt)")), "degrees")]
+    for ax, (curves, unit_label) in zip(axes, rows):
+        for key, label in curves:
+            y = np.asarray(signals[key], float).copy()
+            y[gap] = np.nan  # no line across a gap
+            ax.plot(t, y, lw=0.9, label=label)
+        ax.set_ylabel(unit_label, fontsize=7)
+        ax.legend(fontsize=6, loc="upper left", ncol=len(curves), framealpha=0.7)
+        ax.margins(y=0.25)  # room for the legend above the curves
 
 
 def plot_contact_sheet(rows: list[tuple[str, list]], path: Path, title: str) -> None:
@@ -3634,7 +3632,7 @@ def plot_timeline(timelines: dict[str, list[tuple[float, float, float]]], thresh
     signals (face_signals with 'fps' and 'frame_idx'): the face's dynamics under it, on the same
     time axis: mouth, jaw, eyes and head pose, one value per kept frame."""
     plt = _pyplot()
-    rows = 1 + (3 if signals else 0)
+    rows = 1 + (SIGNAL_ROWS if signals else 0)
     fig, axes = plt.subplots(rows, 1, figsize=(7, 2.6 + 1.6 * (rows - 1)), sharex=True, squeeze=False,
                              gridspec_kw={"height_ratios": [1.6] + [1] * (rows - 1)})
     ax = axes[0, 0]
