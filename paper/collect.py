@@ -1,36 +1,110 @@
 """Collect the measured results that the paper and the slides report, from the runs that the
-README's documented commands produce.
+README's documented commands produce, and write every table and number they quote.
 
-Reads   the report folders written by 05_evaluate.py (REPORTS below: the demo, the real-footage
-        recipe on genuine fakes and on pseudo-fakes of held-out people, its robustness to JPEG,
-        and the ablation), when they exist under runs/
-Writes  paper/results/<name>/: results.csv, by_method.csv, results.tex, by_method.tex and the
-        figure the paper shows (roc_video.png) (copies: a clean clone builds the paper without runs/), and
-        paper/numbers.tex: one LaTeX macro per number the text quotes (\\RealCthreeAUC, ...),
-        read from those results.csv files, so that the text never retypes a number.
-tests/test_paper.py checks that the committed tables and numbers.tex are exactly what the
-committed results files give, and that paper.tex and slides.tex quote no number of ours by hand.
+Reads   the report folders written by 05_evaluate.py (REPORTS below), when they exist under runs/,
+        and the config.json of the runs each report names (REPORTS' `runs`; the shipped weights/
+        when the runs are not at hand)
+Writes  paper/results/<name>/ (copies, so that a clean clone builds the paper without runs/):
+          results.csv, by_method.csv, by_family.csv   05's files, as they are
+          results.tex, by_method.tex, by_family.tex   05's LaTeX tables, as they are
+          predictions_video.csv  every test video's P(fake), per model (the video rows of 05's predictions_*.csv)
+          configs/<model>.json   the config.json of the run behind each model; configs/runs.csv says which run
+        and, written here from those files:
+          scores.tex             AUC, accuracy, F1, MSE (Brier) and EER per model, with their 95% intervals
+                                 where results.csv has them (older reports: AUC and accuracy at 0.5 only)
+          methods.tex, families.tex   AUC per generator (or pseudo-fake family) and per family of
+                                 generators, with intervals (by_method.csv, by_family.csv)
+          roc.png                the video-level ROC curves, drawn for print (plain title, legend at 8 pt);
+                                 from predictions_video.csv, or else 05's roc_video.png without its title
+          architecture_<model>.tex   layers, output shapes, parameters and FLOPs of the model as its config
+                                 builds it (common.build_model), at the input size the run used
+          training.tex           the training settings of every model of the report, from its config
+          counts.csv             counts of videos that need files outside the repository (the shared
+                                 test material's notes), kept so that a clone without them builds the same
+        paper/numbers.tex: one LaTeX macro per number the text quotes (\\RealCthreeAuc, \\RealTestVideos,
+        \\RealCthreeParams, ...), read from those files, so that the text never retypes a number.
+tests/test_paper.py checks that the committed tables and numbers.tex are exactly what the committed
+files give, that the architecture tables are the configs' models, and that paper.tex and slides.tex
+quote no number of ours by hand.
 
 Run (from the repository root, after the Quickstart and the README's real-footage recipe):
     python paper/collect.py          # then: make -C paper  (and make -C slides)
+To report a new result: add its report folder to REPORTS (with the runs whose architecture and
+settings the paper describes), run this, and use the macros and tables it writes (paper/README.md).
 """
 
+import json
 import shutil
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from common import read_csv  # noqa: E402  (the repository's common.py)
+import common  # noqa: E402  (the repository's common.py)
+from common import read_csv  # noqa: E402
 
 RESULTS = ROOT / "paper" / "results"
-# name in paper/results -> the report folder that 05 writes for it (see README)
-REPORTS = {"demo": "runs/report", "real": "runs/report_real", "real_pseudo": "runs/report_real_pseudo",
-           "real_jpeg": "runs/report_real_jpeg30", "ablation": "runs/report_ablation"}
-# Only the figure the paper and slides show: every copied PNG is a binary kept in git.
-FILES = ("results.csv", "by_method.csv", "results.tex", "by_method.tex", "roc_video.png")
+
+
+@dataclass
+class Report:
+    """One report of 05_evaluate.py that the paper or the slides quote.
+
+    folder  the report folder 05 wrote, relative to the repository root (results.csv, ...)
+    title   the report in plain words, for its ROC figure (never a path)
+    runs    {model of results.csv: where that run's config.json is}, for the architecture and
+            training tables: run folders in order of preference, the first that exists wins. A glob
+            (runs/logo/fold_*/lm) takes every fold of a pooled report (05 --pool), whose settings
+            must agree (the tables show the first fold's). A (folder, {key: value}) pair stands for
+            a run whose config.json is not at hand but whose documented command differs from that
+            folder's run by those flags only; the copy says so ("derived_from").
+    tested  the manifest of the videos the report tested, for counts that need its source's notes
+            (the paintings, renders and generated faces among the fakes); None: no such counts
+    """
+    folder: str
+    title: str
+    runs: dict = field(default_factory=dict)
+    tested: str | None = None
+
+
+# The shipped weights are the real-footage recipe's runs (their config.json says out: runs/real/...).
+# The frame-level baseline's command is the CNN-LSTM's with --temporal mean (docs/real-footage.md),
+# for which 03 reads RGB frames (--input auto): no weights of it ship.
+REAL_RUNS = {"c3d": ("runs/real/c3d", "weights/c3d"),
+             "cnn_lstm": ("runs/real/cnn_lstm", "weights/cnn_lstm"),
+             "frame_baseline": ("runs/real/frame_baseline",
+                                ("weights/cnn_lstm", {"temporal": "mean", "input": "rgb", "out": "runs/real/frame_baseline"}))}
+# name in paper/results -> the report (see README). A leave-generator-out report (05 --pool) is added as e.g.
+#   "logo_lm": Report("runs/logo/report_lm", "Unseen generators (4 folds)", {"lm": ("runs/logo/fold_*/lm",)},
+#                     tested="weights/all_videos.csv"),
+REPORTS = {
+    "demo": Report("runs/report", "Synthetic demo (drawn faces)"),
+    "real": Report("runs/report_real", "Genuine fakes vs. held-out real people", REAL_RUNS, tested="weights/test_videos.csv"),
+    "real_pseudo": Report("runs/report_real_pseudo", "Pseudo-fakes of held-out people"),
+    "real_jpeg": Report("runs/report_real_jpeg30", "Genuine fakes, JPEG quality 30"),
+    "ablation": Report("runs/report_ablation", "Ablation (C3D), genuine fakes"),
+}
+# 05's files copied as they are. Only one figure is kept in git (roc.png, drawn here): every PNG is a binary.
+FILES = ("results.csv", "by_method.csv", "by_family.csv", "results.tex", "by_method.tex", "by_family.tex")
 # Macro name prefixes for the runs the text quotes (run folder name -> LaTeX-safe name).
 MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "frame_baseline": "Base"}
+# The scores of scores.tex, in order: (results.csv column, header). Accuracy and F1 at the threshold
+# chosen on validation (the paper's rule: a threshold is never chosen on the test split).
+SCORE_TABLE = [("auc", "AUC"), ("accuracy_val", "accuracy"), ("f1_val", "F1"), ("mse", "MSE"), ("eer", "EER")]
+# Every video-level score that gets a macro: results.csv column -> macro suffix (Low/High: its interval).
+SCORE_MACROS = {"auc": "Auc", "accuracy": "Acc", "accuracy_val": "AccVal", "balanced_accuracy": "BalAccHalf",
+                "balanced_accuracy_val": "BalAcc", "f1": "Fscore", "f1_val": "FscoreVal", "mse": "Mse", "eer": "Eer",
+                "ap": "Ap", "threshold_val": "Thr"}
+# Counting generators: method labels that are one generator's variants, and labels that name no
+# generator (the source did not document which made the video).
+VARIANT_OF = {"wav2lip+gfpgan": "wav2lip", "wav2lip-hq": "wav2lip"}
+NO_GENERATOR = {"unknown_generated"}
+# The scores 05_evaluate.py gives a bootstrap interval (its INTERVALS; older reports: auc and accuracy only).
+INTERVALS = ("auc", "accuracy", "balanced_accuracy", "f1", "mse", "eer", "accuracy_val", "balanced_accuracy_val", "f1_val")
+NON_PHOTO = "NON-PHOTO SOURCE"  # how the shared test material's notes mark a fake animated from no photograph
 
 
 def macro_name(*parts: str) -> str:
@@ -43,44 +117,591 @@ def macro_name(*parts: str) -> str:
     return out
 
 
-def numbers_tex(results_dir: Path = RESULTS) -> str:
-    """numbers.tex: \\newcommand per quoted number, two decimals, from the committed results files."""
-    lines = ["% Written by paper/collect.py from paper/results/*/results.csv and by_method.csv: do not edit."]
+def number(value) -> float:
+    return float(value) if value not in ("", None) else float("nan")
 
-    def add(name: str, value: str) -> None:
-        v = float(value) if value not in ("", None) else float("nan")
-        lines.append(f"\\newcommand{{\\{name}}}{{{'--' if v != v else f'{v:.2f}'}}}")
 
-    for report in sorted(p for p in results_dir.iterdir() if (p / "results.csv").is_file()):
-        for row in read_csv(report / "results.csv"):
-            if row["level"] != "video":
-                continue
-            base = macro_name(report.name, row["model"])
-            add(base + "Auc", row["auc"])
-            add(base + "AucLow", row["auc_ci_low"])
-            add(base + "AucHigh", row["auc_ci_high"])
-            add(base + "Eer", row["eer"])
-            add(base + "BalAcc", row["balanced_accuracy_val"])
-        if (report / "by_method.csv").is_file():
-            for row in read_csv(report / "by_method.csv"):
-                if row["level"] == "video":
-                    add(macro_name(report.name, row["model"], row["method"]) + "Auc", row["auc"])
+def two(value) -> str:
+    """A score as the tables and the text print it: two decimals, '--' where there is none."""
+    v = number(value)
+    return "--" if v != v else f"{v:.2f}"
+
+
+def tex_name(text) -> str:
+    return str(text).replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")
+
+
+def thousands(n: int) -> str:
+    return f"{n:,}".replace(",", "{,}")
+
+
+# --------------------------------------------------------------------------------------------
+# Scores: results.csv -> scores.tex
+# --------------------------------------------------------------------------------------------
+
+def with_interval(row: dict, score: str, low: str = "", high: str = "") -> str:
+    """The score over its 95% interval, stacked in one cell so that a table of many fits a column
+    ('0.47' above '[0.35, 0.61]'), or the score alone where the file has no interval for it (older
+    reports). low, high: the interval's columns (default <score>_ci_low, <score>_ci_high). \\ci sets
+    the interval: a size smaller than the table (CI_MACRO; a document may define its own first)."""
+    low, high = row.get(low or f"{score}_ci_low", ""), row.get(high or f"{score}_ci_high", "")
+    if number(low) != number(low) or number(high) != number(high):
+        return two(row[score])
+    return f"\\begin{{tabular}}[t]{{@{{}}c@{{}}}}{two(row[score])}\\\\[-1pt]\\ci{{[{two(low)}, {two(high)}]}}\\end{{tabular}}"
+
+
+# How a table's intervals are set, unless the document that \input's it says otherwise.
+CI_MACRO = r"\providecommand{\ci}[1]{{\scriptsize #1}}"
+
+
+def scores_table(results: list[dict]) -> str:
+    """The video-level scores of SCORE_TABLE, one row per model, as a booktabs tabular."""
+    video = [r for r in results if r["level"] == "video"]
+    lines = [CI_MACRO, r"\begin{tabular}{@{}l" + "c" * (1 + len(SCORE_TABLE)) + "@{}}", r"\toprule",
+             "model & real/fake & " + " & ".join(h for _, h in SCORE_TABLE) + r" \\", r"\midrule"]
+    for r in video:
+        lines.append(f"{tex_name(r['model'])} & {r['n_real']}/{r['n_fake']} & "
+                     + " & ".join(with_interval(r, s) for s, _ in SCORE_TABLE) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 
 
+def subset_table(rows: list[dict], key: str, header: str) -> str:
+    """AUC per method (by_method.csv) or per family (by_family.csv) at the video level: one row per
+    method, one column per model, each AUC over its interval (05's by_method.tex, stacked to fit)."""
+    video = [r for r in rows if r["level"] == "video"]
+    models = list(dict.fromkeys(r["model"] for r in video))
+    keys = list(dict.fromkeys(r[key] for r in video))
+    auc = {(r["model"], r[key]): r for r in video}
+    lines = [CI_MACRO, r"\begin{tabular}{@{}lc" + "c" * len(models) + "@{}}", r"\toprule",
+             f"{header} & fakes & " + " & ".join(tex_name(m) for m in models) + r" \\", r"\midrule"]
+    for k in keys:
+        first = next(auc[m, k] for m in models if (m, k) in auc)
+        lines.append(f"{tex_name(k)} & {first['n_fake']} & "
+                     + " & ".join(with_interval(auc[m, k], "auc") if (m, k) in auc else "--" for m in models) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Models: config.json -> architecture_<model>.tex, training.tex
+# --------------------------------------------------------------------------------------------
+
+INPUT_WORDS = {"rgb": "RGB frames", "diff": "frame differences", "both": "frames and differences",
+               "landmarks": "face-mesh features"}
+SHORT_INPUT_WORDS = {"rgb": "frames", "diff": "differences", "both": "both", "landmarks": "mesh"}
+
+
+def input_shape(config: dict) -> tuple[int, ...]:
+    """One clip as the run's model saw it: (frames, 3, S, S) pixels, or (frames, LANDMARK_DIM) features."""
+    if config.get("input") == "landmarks":
+        return (config["clip_len"], common.LANDMARK_DIM)
+    side = config.get("input_size") or config["face_settings"]["size"]
+    return (config["clip_len"], 3, side, side)
+
+
+def model_title(config: dict) -> str:
+    """The model in words: 'C3D', 'CNN-LSTM', 'frame-level baseline', 'landmark LSTM' (+ the encoder)."""
+    if config["model"] == "c3d":
+        title = "C3D"
+    elif config.get("temporal") == "mean":
+        title = "landmark baseline" if config.get("input") == "landmarks" else "frame-level baseline"
+    elif config.get("input") == "landmarks":
+        title = f"landmark {config['temporal'].upper()}"
+    else:
+        title = f"CNN-{config['temporal'].upper()}"
+    return title + (" (EfficientNet-Lite0)" if config.get("encoder", "small") == "lite0" else "")
+
+
+def times(values) -> str:
+    values = values if isinstance(values, (tuple, list)) else (values, values)
+    return r"{\times}".join(str(v) for v in values)
+
+
+def _is_block(m) -> bool:
+    """A unit the table shows as one row: conv-BN-ReLU-pool (common.conv_block), or an MBConv."""
+    nn = common.nn
+    return isinstance(m, common.MBConv) or (
+        isinstance(m, nn.Sequential) and len(m) > 0 and isinstance(m[0], (nn.Conv2d, nn.Conv3d))
+        and any(isinstance(x, (nn.MaxPool2d, nn.MaxPool3d)) for x in m))
+
+
+def _units(module, prefix: str = ""):
+    """(name, module) of every row-sized part, in definition order: blocks, and leaves elsewhere."""
+    for name, child in module.named_children():
+        fqn = f"{prefix}{name}"
+        if _is_block(child) or next(child.children(), None) is None:
+            yield fqn, child
+        else:
+            yield from _units(child, fqn + ".")
+
+
+def _label(m) -> str:
+    nn = common.nn
+    if isinstance(m, common.MBConv):
+        k, s = m._depthwise_conv.kernel_size, m._depthwise_conv.stride[0]
+        return f"MBConv ${times(k)}$" + (f", stride {s}" if s > 1 else "")
+    if _is_block(m):
+        conv, pool = m[0], next(x for x in m if isinstance(x, (nn.MaxPool2d, nn.MaxPool3d)))
+        return f"conv ${times(conv.kernel_size)}$, pool ${times(pool.kernel_size)}$"
+    if isinstance(m, (nn.Conv2d, nn.Conv3d)):
+        return f"conv ${times(m.kernel_size)}$" + (f", stride {m.stride[0]}" if m.stride[0] > 1 else "")
+    if isinstance(m, nn.Linear):
+        return f"linear {m.in_features}$\\to${m.out_features}"
+    if isinstance(m, (nn.LSTM, nn.GRU)):
+        return f"{type(m).__name__}, {m.hidden_size} units" + (", both directions" if m.bidirectional else "")
+    if isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)):
+        size = m.output_size
+        return "global average pool" if size in (1, (1, 1), (1, 1, 1)) else f"average pool to ${times(size)}$"
+    if isinstance(m, nn.BatchNorm1d):
+        return f"batch norm ({m.num_features} features)"
+    return type(m).__name__
+
+
+SKIPPED = ("ReLU", "ReLU6", "Dropout", "Flatten", "Identity")  # no parameters, no change of shape worth a row
+
+
+def layer_rows(model, shape: tuple[int, ...]) -> list[dict]:
+    """The model's layers as the table shows them, found by running a dummy clip through it:
+    [{label, shape (per clip, frames first), params, flops}], in the order they run. A batch
+    norm after a convolution joins its row; consecutive MBConv blocks of one width join into a
+    stage; FLOPs are PyTorch's FlopCounterMode's (as common.count_flops), None where it counts
+    nothing although the layer computes (the LSTM's fused kernel)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    nn = common.nn
+    units = [(name, m) for name, m in _units(model) if type(m).__name__ not in SKIPPED]
+    batch, frames = 2, shape[0]
+    seen, order = {}, []
+
+    def hook(name):
+        def record(_module, _inputs, output):
+            out = output[0] if isinstance(output, tuple) else output
+            if name not in seen:
+                seen[name] = tuple(out.shape)
+                order.append(name)
+        return record
+
+    handles = [m.register_forward_hook(hook(name)) for name, m in units]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(batch, *shape))
+            with FlopCounterMode(display=False) as counter:
+                model(torch.zeros(1, *shape))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    flops = {k.split(".", 1)[1]: sum(v.values()) for k, v in counter.get_flop_counts().items() if "." in k}
+
+    def per_clip(s):  # drop the batch: [B*T, ...] per frame -> (T, ...); [B, C, T, H, W] -> (T, C, H, W)
+        if s[0] == batch * frames:
+            return (frames, *s[1:])
+        s = s[1:]
+        return (s[1], s[0], *s[2:]) if len(s) == 4 else (s or (1,))
+
+    modules = dict(units)
+    rows = []
+    for name in order:
+        m = modules[name]
+        row = {"label": _label(m), "shape": per_clip(seen[name]), "params": sum(p.numel() for p in m.parameters()),
+               "flops": flops.get(name, 0), "kind": type(m).__name__, "width": seen[name][1] if len(seen[name]) > 1 else 1}
+        if isinstance(m, (nn.LSTM, nn.GRU)) and not row["flops"]:
+            row["flops"] = None
+        last = rows[-1] if rows else None
+        if last and isinstance(m, (nn.BatchNorm2d, nn.BatchNorm3d)) and last["shape"] == row["shape"]:
+            last["params"] += row["params"]  # the norm of the convolution before it
+            continue
+        if last and row["kind"] == last["kind"] == "MBConv" and row["width"] == last["width"]:
+            last.update(shape=row["shape"], params=last["params"] + row["params"], flops=last["flops"] + row["flops"],
+                        repeats=last.get("repeats", 1) + 1)
+            continue
+        rows.append(row)
+    for row in rows:
+        if row.get("repeats", 1) > 1:  # a stage: the first block's stride, then blocks of stride 1
+            row["label"] += f", {row['repeats']} blocks"
+    return rows
+
+
+def mflops_text(flops: int) -> str:
+    """FLOPs per clip for the text: 906 (MFLOPs), or 1.2 below ten."""
+    return f"{flops / 1e6:.0f}" if flops >= 1e7 else f"{flops / 1e6:.1f}"
+
+
+def mflops(flops) -> str:
+    if flops is None:
+        return "n.c."
+    if flops == 0:
+        return "0"
+    return "$<$0.1" if flops < 5e4 else f"{flops / 1e6:.1f}"
+
+
+def architecture_table(config: dict, name: str) -> str:
+    """One model's layers, output shapes, parameters and FLOPs per clip, as its config builds it."""
+    model = common.build_model(config)
+    shape = input_shape(config)
+    rows = layer_rows(model, shape)
+    params, flops = common.count_parameters(model), common.count_flops(model, shape)
+    if sum(r["params"] for r in rows) != params:
+        raise RuntimeError(f"{name}: the rows hold {sum(r['params'] for r in rows)} parameters, the model {params}")
+    lines = [r"\begin{tabular}{@{}lrrr@{}}", r"\toprule",
+             f"\\multicolumn{{4}}{{@{{}}l}}{{\\textbf{{{model_title(config)}}} (\\texttt{{{tex_name(name)}}})}} \\\\",
+             r"\midrule", r"layer & output & params & MFLOPs \\", r"\midrule",
+             f"input: {INPUT_WORDS.get(config.get('input', 'rgb'), config.get('input'))} & ${times(shape)}$ & & \\\\"]
+    for r in rows:
+        lines.append(f"{r['label']} & ${times(r['shape'])}$ & {thousands(r['params'])} & {mflops(r['flops'])} \\\\")
+    lines += [r"\midrule", f"total & & {thousands(params)} & {mflops(flops)} \\\\", r"\bottomrule"]
+    if any(r["flops"] is None for r in rows):
+        lines.append(r"\multicolumn{4}{@{}l}{n.c.: not counted (inside the fused "
+                     + next(r["kind"] for r in rows if r["flops"] is None) + r" kernel)} \\")
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines) + "\n"
+
+
+def number_text(v) -> str:
+    """A setting as the training table prints it: 0.006, 0.0001, 1e-05 -> $10^{-5}$."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float) and v and abs(v) < 1e-4:
+        mantissa, exponent = f"{v:.0e}".split("e")
+        factor = "" if mantissa == "1" else mantissa + r"{\times}"
+        return f"${factor}10^{{{int(exponent)}}}$"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def training_settings(config: dict) -> list[tuple[str, str]]:
+    """(setting, value) rows of the training table, each read from the run's config.json."""
+    fs, shape = config.get("face_settings", {}), input_shape(config)
+    pretrained = config.get("encoder", "small") == "lite0"
+    return [
+        ("clip", f"{shape[0]} frames" + (f", ${shape[2]}{{\\times}}{shape[3]}$\\,px" if len(shape) == 4
+                                          else f" of {shape[1]} features")),
+        ("face crop (01)", f"{fs.get('size', '--')}\\,px, {number_text(fs.get('fps')) if fs.get('fps') else 'native'}\\,fps"),
+        ("what it sees", SHORT_INPUT_WORDS.get(config.get("input", "rgb"), str(config.get("input")))
+         + ("" if config.get("region", "face") == "face" else f", {config['region']} only")),
+        ("frame encoder", "EfficientNet-Lite0, ImageNet" if pretrained else "from scratch"),
+        ("pseudo-fakes", ", ".join(config.get("pseudo_fakes") or []) or "none"),
+        ("clips per video", str(config.get("clips_per_video") or "all")),
+        ("epochs", str(config["epochs"])),
+        ("batch", str(config["batch_size"])),
+        ("optimiser", "AdamW"),
+        ("peak learning rate", number_text(config["lr"])),
+        ("encoder learning rate", number_text(config["lr"] * config.get("encoder_lr", 1.0)) if pretrained else "--"),
+        ("weight decay", number_text(config["weight_decay"])),
+        ("schedule", config["schedule"]),
+        ("gradient clipping", number_text(config["clip_grad"]) if config["clip_grad"] else "off"),
+        ("early stopping", f"{config['patience']} epochs" if config.get("patience") else "off"),
+        ("augmentation", "off" if config.get("no_augment") else "on"),
+        ("seed", str(config["seed"])),
+    ]
+
+
+def training_table(configs: dict[str, dict]) -> str:
+    """The training settings of every model of a report: one row per setting, one column per model."""
+    names = list(configs)
+    settings = {n: training_settings(c) for n, c in configs.items()}
+    lines = [r"\begin{tabular}{@{}l" + "c" * len(names) + "@{}}", r"\toprule",
+             "setting & " + " & ".join(f"{model_title(configs[n])}" for n in names) + r" \\", r"\midrule"]
+    for i, (setting, _) in enumerate(settings[names[0]]):
+        values = [settings[n][i][1] for n in names]
+        if len(set(values)) == 1 and len(names) > 1:  # the same for every model: said once
+            lines.append(f"{setting} & \\multicolumn{{{len(names)}}}{{c}}{{{values[0]}}} \\\\")
+        else:
+            lines.append(f"{setting} & " + " & ".join(values) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def read_configs(report_dir: Path) -> dict[str, dict]:
+    """{model: config} from paper/results/<name>/configs/, in the order configs/runs.csv lists them."""
+    runs = report_dir / "configs" / "runs.csv"
+    if not runs.is_file():
+        return {}
+    return {r["model"]: common.read_json(report_dir / "configs" / f"{r['model']}.json") for r in read_csv(runs)}
+
+
+# The settings that must agree between the folds of one pooled model (the tables show one of them).
+AGREE = ("model", "temporal", "input", "hidden", "width", "bidirectional", "encoder", "clip_len", "input_size",
+         "epochs", "batch_size", "lr", "encoder_lr", "weight_decay", "schedule", "clip_grad", "patience", "region",
+         "pseudo_fakes", "no_augment", "clips_per_video", "seed", "face_settings")
+
+
+def find_config(candidates) -> tuple[list[Path], dict, str] | None:
+    """(run folders, their config, how it was derived) for the first candidate that exists."""
+    for candidate in candidates:
+        folder, changes = candidate if isinstance(candidate, tuple) else (candidate, {})
+        runs = sorted(p.parent for p in ROOT.glob(f"{folder}/config.json"))
+        if not runs:
+            continue
+        configs = [common.read_json(r / "config.json") for r in runs]
+        for run, c in zip(runs[1:], configs[1:]):
+            differ = [k for k in AGREE if c.get(k) != configs[0].get(k)]
+            if differ:
+                raise SystemExit(f"error: {run} and {runs[0]} differ in {differ}: one table cannot describe both")
+        derived = ""
+        if changes:
+            derived = (f"{runs[0].relative_to(ROOT)}/config.json with {json.dumps(changes)}: the run's documented "
+                       "command differs from that run's by these flags only; its own config.json was not at hand")
+        return runs, {**configs[0], **changes, **({"derived_from": derived} if derived else {})}, derived
+    return None
+
+
+def copy_configs(report: Report, out: Path) -> int:
+    """configs/<model>.json and configs/runs.csv for the report's runs that exist; the committed ones stay otherwise."""
+    found = {}
+    for model, candidates in report.runs.items():
+        hit = find_config(candidates)
+        if hit is None:
+            print(f"  no config.json for {model} in {', '.join(str(c[0] if isinstance(c, tuple) else c) for c in candidates)}")
+            continue
+        found[model] = hit
+    if not found:
+        return 0
+    (out / "configs").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for model, (runs, config, derived) in found.items():
+        (out / "configs" / f"{model}.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        rows.append({"model": model, "runs": len(runs), "run": "; ".join(str(r.relative_to(ROOT)) for r in runs),
+                     "derived": derived})
+    common.write_csv(out / "configs" / "runs.csv", rows, ["model", "runs", "run", "derived"])
+    return len(found)
+
+
+# --------------------------------------------------------------------------------------------
+# Counts: videos, methods, generators, training data
+# --------------------------------------------------------------------------------------------
+
+def generators(methods) -> set[str]:
+    """The distinct generators behind a list of method labels (variants joined, unnamed ones left out)."""
+    return {VARIANT_OF.get(m, m) for m in methods if m not in NO_GENERATOR and m != "real"}
+
+
+def tested_counts(report: Report) -> list[dict]:
+    """Counts of the report's test videos that need the test material's own notes (outside the
+    repository): the fakes animated from a painting, a render or a generated face. [] when the
+    manifest or its source is not at hand (the committed counts.csv is used then)."""
+    if not report.tested or not (ROOT / report.tested).is_file():
+        return []
+    rows = [r for r in read_csv(ROOT / report.tested) if r.get("split") != "train"]  # "train": never tested
+    fakes = [(ROOT / report.tested).parent.joinpath(r["path"]).resolve() for r in rows if r["label"] in ("fake", "1")]
+    notes = {}
+    for fake in fakes:  # the manifest of the material a video comes from: the nearest folder above it that has one
+        source = next((d / "manifest.csv" for d in list(fake.parents)[:3] if (d / "manifest.csv").is_file()), None)
+        if source and fake not in notes:
+            notes.update({(source.parent / s["path"]).resolve(): s.get("notes", "") for s in read_csv(source)})
+    if not fakes or any(f not in notes for f in fakes):
+        return []
+    return [{"name": "NonPhoto", "value": sum(NON_PHOTO in notes[f] for f in fakes),
+             "how": f"fakes of {report.tested} whose source manifest's notes say {NON_PHOTO!r}"}]
+
+
+def people(manifest: Path) -> int:
+    """Distinct people of a manifest: its groups, joined where weights/same_person.csv says two are one person."""
+    same = {r["group"]: r["person"] for r in read_csv(ROOT / "weights" / "same_person.csv")} \
+        if (ROOT / "weights" / "same_person.csv").is_file() else {}
+    return len({same.get(r["group"], r["group"]) for r in read_csv(manifest)})
+
+
+def demo_settings() -> dict:
+    """01_extract_faces.py's demo defaults, with which the Quickstart made the demo report."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("extract_faces", ROOT / "01_extract_faces.py")
+    extract = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extract)
+    args = extract.parse_args(["--demo"])
+    return {"DemoPeople": args.identities, "DemoFrames": args.frames, "DemoFakesEach": len(common.DEMO_METHODS),
+            "DemoFps": f"{args.fps:g}", "DemoSize": args.size}
+
+
+# --------------------------------------------------------------------------------------------
+# numbers.tex
+# --------------------------------------------------------------------------------------------
+
+def numbers_tex(results_dir: Path = RESULTS) -> str:
+    """numbers.tex: \\newcommand per quoted number, from the committed files of paper/results."""
+    lines = ["% Written by paper/collect.py from paper/results/ (results.csv, by_method.csv, configs/, counts.csv): "
+             "do not edit."]
+
+    def add(name: str, value) -> None:  # a score: two decimals, as in the tables
+        put(name, two(value))
+
+    def put(name: str, text) -> None:  # a count or a setting, as it is
+        lines.append(f"\\newcommand{{\\{name}}}{{{text}}}")
+
+    for key, value in demo_settings().items():
+        put(key, value)
+    put("LandmarkDim", common.LANDMARK_DIM)  # the landmark model's features per frame
+    put("LandmarkPoints", len(common.LANDMARK_POINTS))
+    for report in sorted(p for p in results_dir.iterdir() if (p / "results.csv").is_file()):
+        results = read_csv(report / "results.csv")
+        video = [r for r in results if r["level"] == "video"]
+        for row in video:
+            base = macro_name(report.name, row["model"])
+            for score, suffix in SCORE_MACROS.items():
+                if score not in row:
+                    continue
+                add(base + suffix, row[score])
+                if score in INTERVALS:  # "--" where an older file has no interval of this score
+                    add(base + suffix + "Low", row.get(f"{score}_ci_low", ""))
+                    add(base + suffix + "High", row.get(f"{score}_ci_high", ""))
+        if video:  # the test set: the same videos for every model of a report (05 refuses to mix them)
+            put(macro_name(report.name, "test_videos"), int(video[0]["n"]))
+            put(macro_name(report.name, "test_real"), int(video[0]["n_real"]))
+            put(macro_name(report.name, "test_fake"), int(video[0]["n_fake"]))
+        if (report / "by_method.csv").is_file():
+            by_method = [r for r in read_csv(report / "by_method.csv") if r["level"] == "video"]
+            for row in by_method:
+                add(macro_name(report.name, row["model"], row["method"]) + "Auc", row["auc"])
+            methods = sorted({r["method"] for r in by_method})
+            put(macro_name(report.name, "methods"), len(methods))
+            put(macro_name(report.name, "generators"), len(generators(methods)))
+        if (report / "counts.csv").is_file():
+            for row in read_csv(report / "counts.csv"):
+                put(macro_name(report.name, row["name"]), int(row["value"]))
+        configs = read_configs(report)
+        runs = {r["model"]: r for r in read_csv(report / "configs" / "runs.csv")} if configs else {}
+        for model, config in configs.items():
+            base = macro_name(report.name, model)
+            built = common.build_model(config)
+            shape = input_shape(config)
+            put(base + "Params", thousands(common.count_parameters(built)))
+            put(base + "Kparams", f"{round(common.count_parameters(built) / 1000)}")
+            put(base + "Mflops", mflops_text(common.count_flops(built, shape)))
+            put(base + "Epochs", config["epochs"])
+            put(base + "Batch", config["batch_size"])
+            put(base + "Lr", number_text(config["lr"]))
+            put(base + "ClipLen", config["clip_len"])
+            put(base + "Side", shape[2] if len(shape) == 4 else config["face_settings"]["size"])
+            put(base + "Runs", int(runs[model]["runs"]))
+        if configs:  # the settings shared by the report's runs (the same data and faces): the first run's
+            first = next(iter(configs.values()))
+            fs, data = first.get("face_settings", {}), first.get("data", {})
+            base = macro_name(report.name)
+            for key in ("size", "detect_width", "detect_every", "max_gap", "smooth"):
+                if key in fs:
+                    put(base + macro_name("face", key), fs[key])
+            if fs.get("fps"):
+                put(base + "FaceFps", f"{fs['fps']:g}")
+            if fs.get("margin") is not None:
+                put(base + "FaceScale", f"{1 + 2 * fs['margin']:g}")
+            source = data.get("source", {})
+            if "real" in source:
+                put(base + "SourceReal", source["real"])
+                put(base + "SourceFake", source["fake"])
+                put(base + "SourceVideos", source["real"] + source["fake"])
+            if source.get("kind") == "manifest" and (ROOT / source["path"]).is_file():
+                put(base + "SourcePeople", people(ROOT / source["path"]))
+            if all(int(r["runs"]) == 1 for r in runs.values()) and "train_clips" in data:
+                put(base + "TrainClips", sum(data["train_clips"].values()))
+                put(base + "ValClips", sum(data["val_clips"].values()))
+                put(base + "ValRealClips", data["val_clips"].get("real", 0))
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# The ROC figure
+# --------------------------------------------------------------------------------------------
+
+ROC_SIZE = (3.1, 2.9)  # inches: printed at half the page's width (0.48\textwidth), so 8 pt stays 8 pt
+
+
+def draw_roc(report_dir: Path, title: str, configs: dict[str, dict]) -> None:
+    """roc.png: the video-level ROC curves of predictions_video.csv, drawn for print."""
+    from sklearn.metrics import roc_curve
+
+    plt = common._pyplot()
+    rows = read_csv(report_dir / "predictions_video.csv")
+    fig, ax = plt.subplots(figsize=ROC_SIZE)
+    results = {r["model"]: r for r in read_csv(report_dir / "results.csv") if r["level"] == "video"}
+    for model in dict.fromkeys(r["model"] for r in rows):
+        y = np.array([int(r["label"]) for r in rows if r["model"] == model])
+        p = np.array([float(r["prob"]) for r in rows if r["model"] == model])
+        if len(np.unique(y)) < 2:
+            continue
+        fpr, tpr, _ = roc_curve(y, p)
+        name = model_title(configs[model]) if model in configs else model
+        ax.plot(fpr, tpr, lw=1.4, label=f"{name}: AUC {two(results[model]['auc'])}")
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set_xlabel("false positive rate (real called fake)", fontsize=8)
+    ax.set_ylabel("true positive rate (fake caught)", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    ax.tick_params(labelsize=7.5)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right", fontsize=7.5, frameon=True, handlelength=1.5)
+    fig.tight_layout(pad=0.3)
+    fig.savefig(report_dir / "roc.png", dpi=200, metadata={"Software": None})
+    plt.close(fig)
+
+
+def crop_title(png: Path, out: Path) -> None:
+    """05's roc_video.png without its title (which names internal folders): the rows above the plot's frame."""
+    plt = common._pyplot()
+    img = plt.imread(png)
+    dark = img[..., :3].mean(axis=2) < 0.35
+    frame = int(np.flatnonzero(dark.sum(axis=1) > 0.5 * dark.shape[1])[0])  # the top of the axes' box
+    plt.imsave(out, img[max(0, frame - 2):], metadata={"Software": None})
+
+
+def video_predictions(source: Path) -> list[dict]:
+    rows = []
+    for path in sorted(source.glob("predictions_*.csv")):
+        for r in read_csv(path):
+            if r["level"] == "video":
+                rows.append({"model": path.stem[len("predictions_"):], "video_id": r["video_id"], "label": r["label"],
+                             "method": r["method"], "prob": r["prob"]})
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+
 def main():
     copied = 0
-    for name, folder in REPORTS.items():
-        source = ROOT / folder
-        if not (source / "results.csv").is_file():
+    for name, report in REPORTS.items():
+        source, out = ROOT / report.folder, RESULTS / name
+        if (source / "results.csv").is_file():
+            out.mkdir(parents=True, exist_ok=True)
+            for filename in FILES:
+                if (source / filename).is_file():
+                    shutil.copy(source / filename, out / filename)
+            predictions = video_predictions(source)
+            if predictions:
+                common.write_csv(out / "predictions_video.csv", predictions, list(predictions[0]))
+            if (source / "roc_video.png").is_file() and not predictions:
+                shutil.copy(source / "roc_video.png", out / "roc_video.png")
+            copied += 1
+            print(f"copied {source} -> {out}")
+        elif not (out / "results.csv").is_file():
             print(f"skipped {name}: {source / 'results.csv'} not found (run the commands the README gives for it)")
             continue
-        (RESULTS / name).mkdir(parents=True, exist_ok=True)
-        for filename in FILES:
-            if (source / filename).is_file():
-                shutil.copy(source / filename, RESULTS / name / filename)
-        copied += 1
-        print(f"copied {source} -> {RESULTS / name}")
+        else:
+            print(f"kept {out} ({source} not found)")
+        n_configs = copy_configs(report, out)
+        counts = tested_counts(report)
+        if counts:
+            common.write_csv(out / "counts.csv", counts, ["name", "value", "how"])
+        configs = read_configs(out)
+        results = read_csv(out / "results.csv")
+        (out / "scores.tex").write_text(scores_table(results), encoding="utf-8")
+        for csv_name, key, tex in (("by_method.csv", "method", "methods.tex"), ("by_family.csv", "family", "families.tex")):
+            if (out / csv_name).is_file():
+                (out / tex).write_text(subset_table(read_csv(out / csv_name), key, key), encoding="utf-8")
+        for model, config in configs.items():
+            (out / f"architecture_{model}.tex").write_text(architecture_table(config, model), encoding="utf-8")
+        if configs:
+            (out / "training.tex").write_text(training_table(configs), encoding="utf-8")
+        if (out / "predictions_video.csv").is_file():
+            draw_roc(out, report.title, configs)
+            (out / "roc_video.png").unlink(missing_ok=True)  # one figure per report in git
+        elif (out / "roc_video.png").is_file():
+            crop_title(out / "roc_video.png", out / "roc.png")
+            print(f"  {name}: no predictions to redraw the ROC figure from: roc.png is 05's figure without its title")
+        print(f"  {name}: scores.tex" + (f", {n_configs} configs, training.tex, architecture_*.tex" if configs else ""))
     (ROOT / "paper" / "numbers.tex").write_text(numbers_tex(), encoding="utf-8")
     print(f"{copied} reports copied; wrote {ROOT / 'paper' / 'numbers.tex'}; next: make -C paper && make -C slides")
 
