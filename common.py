@@ -1805,6 +1805,8 @@ def mesh_mask(mesh: np.ndarray, points: np.ndarray, size: int, shape: dict) -> n
         across = unit(points[1] - points[0])
         down = np.array([-across[1], across[0]])
         pts = mesh[mesh @ down >= (mesh[MESH_BROWS] @ down).mean()]
+    if shape.get("shrink", 1.0) != 1.0:  # towards the face's centre (swap: the inner face only)
+        pts = pts.mean(axis=0) + (pts - pts.mean(axis=0)) * shape["shrink"]
     cv2.fillConvexPoly(mask, np.round(cv2.convexHull(pts.astype(np.float32)) * 16).astype(np.int32),
                        1.0, cv2.LINE_AA, shift=4)
     # Elastic deformation: every pixel of the mask moved by a smooth random field, the same field in
@@ -1961,6 +1963,7 @@ def fake_swap(frames: np.ndarray, points: np.ndarray, donor: np.ndarray, donor_p
     t, size = len(frames), frames.shape[1]
     shape = mask_shape(rng, "face")
     shape["sx"], shape["sy"] = shape["sx"] * 0.9, shape["sy"] * 0.9  # the inner face: inside the outline
+    shape["forehead"], shape["shrink"] = False, 0.9  # with the mesh too: not the donor's hairline and brow edge
     per_frame_colour = rng.random() < 0.3  # colour matched frame by frame (flickers) or once per clip
     change = sharpness_change(rng, eye_px(points, at_face))  # swapped faces are often rendered at another resolution
     out, masks, warped = np.empty_like(frames), np.zeros((t, size, size), np.float32), []
@@ -3262,8 +3265,10 @@ def start_run(model: nn.Module, args, config: dict) -> Run:
         print(f"{config['model']}: {count_parameters(model):,} parameters, {flops / 1e6:.1f} MFLOPs per clip of "
               f"{what} | device {device}, {config['precision']}, "
               f"{world} process{'es' if world > 1 else ''}, {workers} loader workers | run folder {run.out}")
-        print(f"learning from {config['data']['trained_on']}: train {len(train_rows)} clips ({n_fake} fake"
-              f"{', and a pseudo-fake of each real one' if args.pseudo_fakes else ''}), val {len(val_set)} clips")
+        videos = {r["video_id"]: r["label"] for r in train_rows}
+        print(f"learning from {config['data']['trained_on']}: train {len(train_rows)} clips of {len(videos)} videos "
+              f"({sum(v == '1' for v in videos.values())} fake videos, {n_fake} fake clips"
+              f"{', and a pseudo-fake of each real clip' if args.pseudo_fakes else ''}), val {len(val_set)} clips")
         print(f"loss: cross-entropy with each fake weighed {run.loss_fn.pos_weight.item():.2f}, so that both classes "
               "count equally; '*' after an epoch: the best validation AUC so far, saved in best.pt")
     return run
@@ -3596,8 +3601,8 @@ def plot_signals(axes, signals: dict) -> None:
             y = np.asarray(signals[key], float).copy()
             y[gap] = np.nan  # no line across a gap
             ax.plot(t, y, lw=0.9, label=label)
-        ax.set_ylabel(unit_label, fontsize=7)
-        ax.legend(fontsize=6, loc="upper left", ncol=len(curves), framealpha=0.7)
+        ax.set_ylabel(unit_label, fontsize=8)
+        ax.legend(fontsize=7, loc="upper left", ncol=len(curves), framealpha=0.7)
         ax.margins(y=0.25)  # room for the legend above the curves
 
 

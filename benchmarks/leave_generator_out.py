@@ -10,7 +10,8 @@ by_method.csv), is the number that chooses a recipe (docs/real-footage.md, "Choo
 
 Reads   --clips DIR (from 02 --folds: DIR/fold_1 ... DIR/fold_K)
 Writes  --runs DIR/fold_k/NAME (one training run per fold; an interrupted one resumes), and the
-        pooled report DIR/report_NAME (05's results.csv, by_family.csv, by_method.csv, report.md)
+        pooled report DIR/report_NAME (05's results.csv, by_family.csv, by_method.csv, report.md, and
+        folds.json: the command and each fold's best validation AUC, on its own val split)
 Prints  the time each fold took and the pooled video AUC per family.
 
 Run (from the repository root):
@@ -61,7 +62,14 @@ def main(argv=None):
     report = Path(args.runs) / f"report_{args.name}"
     subprocess.run([sys.executable, str(ROOT / "05_evaluate.py"), "--pool", "--runs", *map(str, runs),
                     "--out", str(report)], check=True)
+    # Beside it, what each fold's own validation said (its best epoch): on seen generators and on
+    # pseudo-fakes of held-out people. The two numbers can be far apart; only the pooled one
+    # measures transfer to generators never seen.
+    val = [max(float(r["val_auc"]) for r in common.read_csv(run / "metrics.csv")) for run in runs]
+    common.write_json(report / "folds.json", {"name": args.name, "train": train, "val_auc": val,
+                                              "mean_val_auc": float(sum(val) / len(val))})
     video = next(r for r in common.read_csv(report / "results.csv") if r["level"] == "video")
+    print(f"validation AUC of the folds (their own val splits): {', '.join(f'{v:.3f}' for v in val)}")
     print(f"\n{args.name}: pooled video AUC {float(video['auc']):.3f} [{float(video['auc_ci_low']):.3f}, "
           f"{float(video['auc_ci_high']):.3f}] over {video['n']} videos ({video['n_real']} real, {video['n_fake']} fake)")
     for r in common.read_csv(report / "by_family.csv"):

@@ -33,7 +33,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     index = {r["video_id"]: r for r in common.read_csv(Path(args.faces) / "index.csv")}
     plt = common._pyplot()
-    fig, axes = plt.subplots(common.SIGNAL_ROWS, len(args.videos), figsize=(4.2 * len(args.videos), 7), sharex=True,
+    fig, axes = plt.subplots(common.SIGNAL_ROWS, len(args.videos), figsize=(3.6 * len(args.videos), 6.4), sharex=True,
                              sharey="row", squeeze=False)
     for col, vid in enumerate(args.videos):
         if vid not in index:
@@ -47,7 +47,7 @@ def main(argv=None):
         common.plot_signals(axes[:, col], signals)
         row = index[vid]
         axes[0, col].set_title(f"{'REAL' if row['label'] == '0' else 'FAKE (' + row['method'] + ')'}: {vid.split('__')[-1]}",
-                               fontsize=9)
+                               fontsize=10)
         axes[-1, col].set_xlabel("time (s)")
     fig.tight_layout()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
