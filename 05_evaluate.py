@@ -429,6 +429,15 @@ def main(argv=None):
                 by_family.append({"model": name, "level": level, "family": fam,
                                   "methods": " ".join(sorted({i["method"] for i, f in zip(lv["items"], family) if f == fam})),
                                   **subset_scores(y, p, sel, lv, level, args)})
+            # Every fake but those of generators with an easy cue (common.EASY_CUES: a frame rate,
+            # a resolution, an overlay): what is left for the face itself to give away.
+            easy = np.array([i["method"] in common.EASY_CUES for i in lv["items"]])
+            if easy.any() and (~easy & (y == 1)).any():
+                sel = ~easy
+                by_family.append({"model": name, "level": level, "family": "all but easy cues",
+                                  "methods": " ".join(sorted({i["method"] for i, e in zip(lv["items"], easy)
+                                                              if not e and i["method"] != "real"})),
+                                  **subset_scores(y, p, sel, lv, level, args)})
         common.write_csv(out / f"predictions_{name}.csv", ev["levels"]["clip"]["items"] + ev["levels"]["video"]["items"],
                          ["level", "id", "video_id", "label", "method", "prob"])
 

@@ -1461,6 +1461,14 @@ GENERATOR_FAMILIES = {
 }
 
 
+# Generators whose fakes in the development set can be told from real videos by something that
+# has nothing to do with a face's dynamics (its notes say so): a result that rests on them is
+# flagged, and 05 reports every set of fakes once more without them (by_family.csv).
+EASY_CUES = {"fsrt": "20 fps where the real videos run at 25-30", "makeittalk": "62.5 fps",
+             "atvgnet": "a 128x128 video enlarged into the crop", "speech-driven-animation": "a 96x128 video",
+             "emo": "a 'Generated Video' overlay", "vasa-1": "a reference-image inset"}
+
+
 def family_of(method: str) -> str:
     """The family of a method (GENERATOR_FAMILIES): 'real', 'pseudo-fake' for our own, or 'other'."""
     if method == "real":

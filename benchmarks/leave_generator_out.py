@@ -29,9 +29,28 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import common  # noqa: E402
+
+
+def easy_cues(folds: list[Path]) -> dict[str, float]:
+    """The AUC of two numbers that say nothing about a face's dynamics, over the videos the folds
+    test: the face's width in the frame (median box width, pixels) and the file's frame rate. A
+    model that scores near one of them may have learnt it."""
+    from sklearn.metrics import roc_auc_score
+
+    settings = common.read_json(folds[0] / "settings.json")
+    faces = Path(settings["faces"])
+    index = {r["video_id"]: r for r in common.read_csv(faces / "index.csv")}
+    tested = {r["video_id"]: r["label"] for fold in folds for r in common.read_csv(fold / "clips.csv")
+              if r["split"] == "test"}
+    y = [int(label) for label in tested.values()]
+    width = [float(np.median(np.load(faces / f"{vid}.meta.npz")["boxes"][:, 2])) for vid in tested]
+    fps = [float(index[vid]["native_fps"] or 0) for vid in tested]
+    return {"face width": float(roc_auc_score(y, width)), "frame rate": float(roc_auc_score(y, fps))}
 
 
 def main(argv=None):
@@ -66,10 +85,13 @@ def main(argv=None):
     # pseudo-fakes of held-out people. The two numbers can be far apart; only the pooled one
     # measures transfer to generators never seen.
     val = [max(float(r["val_auc"]) for r in common.read_csv(run / "metrics.csv")) for run in runs]
+    cues = easy_cues(folds)
     common.write_json(report / "folds.json", {"name": args.name, "train": train, "val_auc": val,
-                                              "mean_val_auc": float(sum(val) / len(val))})
+                                              "mean_val_auc": float(sum(val) / len(val)), "cues": cues})
     video = next(r for r in common.read_csv(report / "results.csv") if r["level"] == "video")
     print(f"validation AUC of the folds (their own val splits): {', '.join(f'{v:.3f}' for v in val)}")
+    print("cues that are not facial dynamics, alone, on the same test videos (AUC, higher value = fake): "
+          + ", ".join(f"{k} {v:.3f}" for k, v in cues.items()))
     print(f"\n{args.name}: pooled video AUC {float(video['auc']):.3f} [{float(video['auc_ci_low']):.3f}, "
           f"{float(video['auc_ci_high']):.3f}] over {video['n']} videos ({video['n_real']} real, {video['n_fake']} fake)")
     for r in common.read_csv(report / "by_family.csv"):
