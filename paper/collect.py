@@ -87,10 +87,35 @@ REPORTS = {
     "real_jpeg": Report("runs/report_real_jpeg30", "Genuine fakes, JPEG quality 30"),
     "ablation": Report("runs/report_ablation", "Ablation (C3D), genuine fakes"),
 }
+# The leave-generator-out estimates (docs/real-footage.md, "Choosing by transfer"; the commands are
+# there): each configuration trained once per fold of 02 --folds 4 and pooled by 05 --pool
+# (benchmarks/leave_generator_out.py). key -> (report folder, the folds' runs, what it learns
+# from beyond its config: the real videos of real_talking_faces/more/ or not).
+TRANSFER = {
+    "lstm_g_sbi": ("runs/logo/report_lstm_g_sbi", "runs/logo/fold_*/lstm_g_sbi", "all"),
+    "c3d_g_sbi": ("runs/logo/report_c3d_g_sbi", "runs/logo/fold_*/c3d_g_sbi", "all"),
+    "base_g_sbi": ("runs/logo/report_base_g_sbi", "runs/logo/fold_*/base_g_sbi", "all"),
+    "c3d_r_sbi": ("runs/logo/report_c3d_r_sbi", "runs/logo/fold_*/c3d_r_sbi", "all"),
+    "c3d_r_all": ("runs/logo/report_c3d_r_all", "runs/logo/fold_*/c3d_r_all", "all"),
+    "c3d_r_sbi_crop": ("runs/logo/report_c3d_r_sbi_crop", "runs/logo/fold_*/c3d_r_sbi_crop", "all"),
+    "c3d_r_sbi_nomore": ("runs/logo_nomore/report_c3d_r_sbi", "runs/logo_nomore/fold_*/c3d_r_sbi", "without more/"),
+    "lstm_g_small8": ("runs/logo/report_lstm_g_small8", "runs/logo/fold_*/lstm_g_small8", "all"),
+    "lstm_g_lite0": ("runs/logo/report_lstm_g_lite0", "runs/logo/fold_*/lstm_g_lite0", "all"),
+    "lm": ("runs/logo/report_lm", "runs/logo/fold_*/lm", "all"),
+    "lm_r": ("runs/logo/report_lm_r", "runs/logo/fold_*/lm_r", "all"),
+}
+# Their names in LaTeX macros (letters only): \LogoLstmGLstmGAuc is the CNN-LSTM's pooled AUC.
+TRANSFER_NAMES = {"lstm_g_sbi": "LstmG", "c3d_g_sbi": "CthreeG", "base_g_sbi": "BaseG", "c3d_r_sbi": "CthreeR",
+                  "c3d_r_all": "CthreeRAll", "c3d_r_sbi_crop": "CthreeRCrop", "c3d_r_sbi_nomore": "CthreeRNoMore",
+                  "lstm_g_small8": "LstmSmall", "lstm_g_lite0": "LstmLite", "lm": "Landmark", "lm_r": "LandmarkR"}
+for _key, (_folder, _runs, _data) in TRANSFER.items():
+    REPORTS[f"logo_{_key}"] = Report(_folder, "Generators left out (4 folds, pooled)", {_key: (_runs,)},
+                                     tested="weights/all_videos.csv")
 # 05's files copied as they are. Only one figure is kept in git (roc.png, drawn here): every PNG is a binary.
-FILES = ("results.csv", "by_method.csv", "by_family.csv", "results.tex", "by_method.tex", "by_family.tex")
+FILES = ("results.csv", "by_method.csv", "by_family.csv", "results.tex", "by_method.tex", "by_family.tex", "folds.json")
 # Macro name prefixes for the runs the text quotes (run folder name -> LaTeX-safe name).
-MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "frame_baseline": "Base"}
+MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "frame_baseline": "Base", **TRANSFER_NAMES,
+          **{f"logo_{k}": f"Logo{v}" for k, v in TRANSFER_NAMES.items()}}
 # The scores of scores.tex, in order: (results.csv column, header). Accuracy and F1 at the threshold
 # chosen on validation (the paper's rule: a threshold is never chosen on the test split).
 SCORE_TABLE = [("auc", "AUC"), ("accuracy_val", "accuracy"), ("f1_val", "F1"), ("mse", "MSE"), ("eer", "EER")]
@@ -660,6 +685,118 @@ def video_predictions(source: Path) -> list[dict]:
 
 # --------------------------------------------------------------------------------------------
 
+# --------------------------------------------------------------------------------------------
+# Choosing by transfer: every leave-generator-out report -> transfer.csv, transfer.tex, and the
+# Markdown tables of docs/real-footage.md and README.md
+# --------------------------------------------------------------------------------------------
+
+def describe_run(config: dict) -> dict:
+    """A configuration in words, from its config.json: the model, what it learns from, its pseudo-fakes."""
+    if config.get("input") == "landmarks":
+        model = "landmark model"
+    elif config["model"] == "c3d":
+        model = "C3D"
+    elif config.get("temporal") == "mean":
+        model = "frame baseline"
+    else:
+        model = f"CNN-LSTM ({SHORT_INPUT_WORDS.get(config.get('input'), config.get('input'))})"
+    fakes = ", ".join(config.get("pseudo_fakes") or []) or "none"
+    where = ("in the mesh" if config.get("input") == "landmarks" else
+             "at the face's resolution" if config.get("fake_resolution") == "face" else "at the model's input")
+    return {"model": model, "encoder": "ImageNet Lite0" if config.get("encoder") == "lite0" else
+            ("none" if config.get("input") == "landmarks" else "small CNN"),
+            "learns from": "real only" if config.get("real_only") else "genuine fakes too",
+            "pseudo-fakes": fakes, "fakes made": where, "frames": config["clip_len"]}
+
+
+TRANSFER_SCORES = ("auc", "face swap", "reenactment", "lip-sync", "talking head", "all but easy cues")
+
+
+def transfer_rows(results_dir: Path = RESULTS) -> list[dict]:
+    """One row per TRANSFER configuration whose report is committed: its description, the pooled
+    video AUC with its interval, per family, without the easy-cue generators, and the mean
+    validation AUC of its folds (what training saw: seen generators, or pseudo-fakes)."""
+    rows = []
+    for key, (_, _, data) in TRANSFER.items():
+        folder = results_dir / f"logo_{key}"
+        if not (folder / "results.csv").is_file():
+            continue
+        configs = read_configs(folder)
+        video = next(r for r in read_csv(folder / "results.csv") if r["level"] == "video")
+        row = {"key": key, **describe_run(configs[key]), "real videos": data, "videos": video["n"],
+               "auc": video["auc"], "auc_low": video["auc_ci_low"], "auc_high": video["auc_ci_high"]}
+        families = {r["family"]: r for r in read_csv(folder / "by_family.csv") if r["level"] == "video"}
+        for fam in TRANSFER_SCORES[1:]:
+            f = families.get(fam, {})
+            row.update({fam: f.get("auc", ""), f"{fam}_low": f.get("auc_ci_low", ""), f"{fam}_high": f.get("auc_ci_high", "")})
+        folds = common.read_json(folder / "folds.json") if (folder / "folds.json").is_file() else {}
+        row["val_auc"] = folds.get("mean_val_auc", "")
+        rows.append(row)
+    return rows
+
+
+def interval_text(row: dict, key: str) -> str:
+    """'0.63 [0.52, 0.74]' (or '--')."""
+    if number(row.get(key, "")) != number(row.get(key, "")):
+        return "--"
+    return f"{two(row[key])} [{two(row[key + '_low'])}, {two(row[key + '_high'])}]"
+
+
+def transfer_markdown(rows: list[dict], short: bool = False) -> str:
+    """The Markdown table of the estimates (short: the README's three pixel models and the landmark model)."""
+    if short:
+        keep = ("lstm_g_sbi", "c3d_g_sbi", "base_g_sbi", "lm")
+        rows = [r for r in rows if r["key"] in keep]
+        head = "| model | unseen generators: video AUC [95% CI] | lip-sync | talking heads | without easy cues |"
+        lines = [head, "|---|---|---|---|---|"]
+        for r in rows:
+            lines.append(f"| {r['model']} | {interval_text(r, 'auc')} | {interval_text(r, 'lip-sync')} | "
+                         f"{interval_text(r, 'talking head')} | {interval_text(r, 'all but easy cues')} |")
+        return "\n".join(lines) + "\n"
+    head = ("| model | encoder | learns from | pseudo-fakes (made) | real videos | video AUC [95% CI] | face swap | "
+            "reenactment | lip-sync | talking head | without easy cues | validation AUC |")
+    lines = [head, "|" + "---|" * 12]
+    for r in rows:
+        val = "--" if r["val_auc"] in ("", None) else two(r["val_auc"])
+        lines.append(f"| {r['model']} | {r['encoder']} | {r['learns from']} | {r['pseudo-fakes']} ({r['fakes made']}) "
+                     f"| {r['real videos']} | {interval_text(r, 'auc')} | "
+                     + " | ".join(interval_text(r, f) for f in TRANSFER_SCORES[1:]) + f" | {val} |")
+    return "\n".join(lines) + "\n"
+
+
+def transfer_tex(rows: list[dict]) -> str:
+    """transfer.tex: the estimates as a booktabs table for the paper (pooled AUC, per family, no easy cues)."""
+    lines = [CI_MACRO, r"\begin{tabular}{@{}llcccccc@{}}", r"\toprule",
+             r"model & learns from & AUC & swap & reenact. & lip-sync & talk.\ head & no easy cues \\", r"\midrule"]
+    for r in rows:
+        cells = [with_interval({"v": r["auc"], "v_ci_low": r["auc_low"], "v_ci_high": r["auc_high"]}, "v")]
+        for fam in TRANSFER_SCORES[1:]:
+            cells.append(with_interval({"v": r[fam], "v_ci_low": r[f"{fam}_low"], "v_ci_high": r[f"{fam}_high"]}, "v"))
+        extra = "" if r["real videos"] == "all" else f", {r['real videos']}"
+        setting = (f"{r['learns from']}, {r['pseudo-fakes']}" + ("" if r["encoder"] in ("small CNN", "none") else
+                                                                 f", {r['encoder']}")
+                   + (", fakes at input" if r["fakes made"] == "at the model's input" else "") + extra)
+        lines.append(f"{tex_name(r['model'])} & {tex_name(setting)} & " + " & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+# Markdown tables that docs and the README hold, between <!-- collect:NAME --> and <!-- /collect -->:
+# written here, checked by tests/test_paper.py, so that README, docs and paper cannot disagree.
+DOC_TABLES = {"transfer": lambda rows: transfer_markdown(rows), "transfer_short": lambda rows: transfer_markdown(rows, True)}
+DOC_FILES = ("README.md", "docs/real-footage.md", "docs/model-card.md")
+
+
+def fill_doc_tables(text: str, rows: list[dict]) -> str:
+    """The text with every <!-- collect:NAME --> block replaced by DOC_TABLES[NAME](rows)."""
+    import re
+
+    def fill(match):
+        return f"<!-- collect:{match.group(1)} -->\n{DOC_TABLES[match.group(1)](rows)}<!-- /collect -->"
+
+    return re.sub(r"<!-- collect:(\w+) -->\n.*?<!-- /collect -->", fill, text, flags=re.S)
+
+
 def main():
     copied = 0
     for name, report in REPORTS.items():
@@ -702,6 +839,15 @@ def main():
             crop_title(out / "roc_video.png", out / "roc.png")
             print(f"  {name}: no predictions to redraw the ROC figure from: roc.png is 05's figure without its title")
         print(f"  {name}: scores.tex" + (f", {n_configs} configs, training.tex, architecture_*.tex" if configs else ""))
+    rows = transfer_rows()
+    if rows:
+        common.write_csv(RESULTS / "transfer.csv", rows, list(rows[0]))
+        (RESULTS / "transfer.tex").write_text(transfer_tex(rows), encoding="utf-8")
+        for doc in DOC_FILES:
+            path = ROOT / doc
+            if path.is_file():
+                path.write_text(fill_doc_tables(path.read_text(encoding="utf-8"), rows), encoding="utf-8")
+        print(f"wrote {RESULTS / 'transfer.csv'}, transfer.tex and the tables of {', '.join(DOC_FILES)}")
     (ROOT / "paper" / "numbers.tex").write_text(numbers_tex(), encoding="utf-8")
     print(f"{copied} reports copied; wrote {ROOT / 'paper' / 'numbers.tex'}; next: make -C paper && make -C slides")
 
