@@ -587,6 +587,15 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
             methods = sorted({r["method"] for r in by_method})
             put(macro_name(report.name, "methods"), len(methods))
             put(macro_name(report.name, "generators"), len(generators(methods)))
+        if (report / "by_family.csv").is_file():  # e.g. \LogoLstmGLstmGFamilyLipSyncAuc, ...Low, ...High
+            for row in read_csv(report / "by_family.csv"):
+                if row["level"] == "video":
+                    base = macro_name(report.name, row["model"], "family", row["family"].replace(" ", "_")) + "Auc"
+                    add(base, row["auc"])
+                    add(base + "Low", row.get("auc_ci_low", ""))
+                    add(base + "High", row.get("auc_ci_high", ""))
+        if (report / "folds.json").is_file():  # the folds' mean validation AUC, beside the pooled test AUC
+            add(macro_name(report.name, "val_auc"), common.read_json(report / "folds.json")["mean_val_auc"])
         if (report / "counts.csv").is_file():
             for row in read_csv(report / "counts.csv"):
                 put(macro_name(report.name, row["name"]), int(row["value"]))
@@ -769,8 +778,8 @@ def transfer_markdown(rows: list[dict], short: bool = False) -> str:
 
 def transfer_tex(rows: list[dict]) -> str:
     """transfer.tex: the estimates as a booktabs table for the paper (pooled AUC, per family, no easy cues)."""
-    lines = [CI_MACRO, r"\begin{tabular}{@{}llcccccc@{}}", r"\toprule",
-             r"model & learns from & AUC & swap & reenact. & lip-sync & talk.\ head & no easy cues \\", r"\midrule"]
+    lines = [CI_MACRO, r"\begin{tabular}{@{}llccccccc@{}}", r"\toprule",
+             r"model & learns from & AUC & swap & reenact. & lip-sync & talk.\ head & no easy cues & val. \\", r"\midrule"]
     for r in rows:
         cells = [with_interval({"v": r["auc"], "v_ci_low": r["auc_low"], "v_ci_high": r["auc_high"]}, "v")]
         for fam in TRANSFER_SCORES[1:]:
@@ -779,7 +788,8 @@ def transfer_tex(rows: list[dict]) -> str:
         setting = (f"{r['learns from']}, {r['pseudo-fakes']}" + ("" if r["encoder"] in ("small CNN", "none") else
                                                                  f", {r['encoder']}")
                    + (", fakes at input" if r["fakes made"] == "at the model's input" else "") + extra)
-        lines.append(f"{tex_name(r['model'])} & {tex_name(setting)} & " + " & ".join(cells) + r" \\")
+        val = "--" if r["val_auc"] in ("", None) else two(r["val_auc"])
+        lines.append(f"{tex_name(r['model'])} & {tex_name(setting)} & " + " & ".join(cells) + f" & {val}" + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 

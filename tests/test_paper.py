@@ -158,7 +158,7 @@ def test_layer_rows_follow_the_model():
     """The rows come from the model itself (hooks on a dummy clip), not from a list typed by hand:
     a wider C3D gets wider rows, a longer clip longer outputs."""
     config = json.loads((ROOT / "weights" / "c3d" / "config.json").read_text(encoding="utf-8"))
-    wide = {**config, "width": 8, "clip_len": 8, "face_settings": {**config["face_settings"], "size": 32}}
+    wide = {**config, "width": 8, "clip_len": 8, "input_size": 32}
     rows = collect.layer_rows(common.build_model(wide), collect.input_shape(wide))
     assert [r["shape"] for r in rows[:2]] == [(8, 8, 16, 16), (4, 16, 8, 8)]
     assert sum(r["params"] for r in rows) == common.count_parameters(common.build_model(wide))

@@ -88,7 +88,7 @@ def test_the_shipped_weights_load_as_data_and_run():
         ckpt = torch.load(ROOT / "weights" / name / "best.pt", weights_only=True)
         model = common.build_model(ckpt["config"])
         model.load_state_dict(ckpt["model"])
-        size = ckpt["config"]["face_settings"]["size"]
+        size = ckpt["config"].get("input_size") or ckpt["config"]["face_settings"]["size"]  # what the model reads
         clip = torch.zeros(2, ckpt["config"]["clip_len"], 3, size, size)
         assert model.eval()(clip).shape == (2,)
         assert ckpt["config"]["data"]["synthetic"] is False and 0 < ckpt["threshold"] < 1
