@@ -87,7 +87,7 @@ REPORTS = {
     "real_pseudo": Report("runs/report_real_pseudo", "Pseudo-fakes of held-out people"),
     "real_jpeg": Report("runs/report_real_jpeg30", "Genuine fakes, JPEG quality 30"),
     "ablation": Report("runs/report_ablation", "Ablation (C3D), genuine fakes"),
-    "all_val": Report("runs/report_all_val", "The shipped models' validation people (generators seen in training)",
+    "all_val": Report("runs/report_all_val", "The shipped models' validation people (mostly generators seen in training)",
                       ALL_RUNS, tested="weights/all_videos.csv"),
 }
 # The leave-generator-out estimates (docs/real-footage.md, "Choosing by transfer"; the commands are
@@ -107,6 +107,9 @@ TRANSFER = {
     "lm": ("runs/logo/report_lm", "runs/logo/fold_*/lm", "all"),
     "lm_r": ("runs/logo/report_lm_r", "runs/logo/fold_*/lm_r", "all"),
 }
+# Pairs of estimates whose difference the text quotes: a paired bootstrap over the same pooled
+# videos (common.paired_auc_difference; benchmarks/compare_runs.py prints the same for any two files).
+PAIRED = [("lstm_g_sbi", "base_g_sbi"), ("c3d_g_sbi", "base_g_sbi"), ("lstm_g_sbi", "c3d_g_sbi")]
 # Their names in LaTeX macros (letters only): \LogoLstmGLstmGAuc is the CNN-LSTM's pooled AUC.
 TRANSFER_NAMES = {"lstm_g_sbi": "LstmG", "c3d_g_sbi": "CthreeG", "base_g_sbi": "BaseG", "c3d_r_sbi": "CthreeR",
                   "c3d_r_all": "CthreeRAll", "c3d_r_sbi_crop": "CthreeRCrop", "c3d_r_sbi_nomore": "CthreeRNoMore",
@@ -595,7 +598,10 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
                     add(base + "Low", row.get("auc_ci_low", ""))
                     add(base + "High", row.get("auc_ci_high", ""))
         if (report / "folds.json").is_file():  # the folds' mean validation AUC, beside the pooled test AUC
-            add(macro_name(report.name, "val_auc"), common.read_json(report / "folds.json")["mean_val_auc"])
+            folds = common.read_json(report / "folds.json")
+            add(macro_name(report.name, "val_auc"), folds["mean_val_auc"])
+            for cue, auc in folds.get("cues", {}).items():  # \LogoLstmGCueFaceWidth: a cue's AUC alone
+                add(macro_name(report.name, "cue", cue.replace(" ", "_")), auc)
         if (report / "counts.csv").is_file():
             for row in read_csv(report / "counts.csv"):
                 put(macro_name(report.name, row["name"]), int(row["value"]))
@@ -636,6 +642,17 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
                 put(base + "TrainClips", sum(data["train_clips"].values()))
                 put(base + "ValClips", sum(data["val_clips"].values()))
                 put(base + "ValRealClips", data["val_clips"].get("real", 0))
+    for first, second in PAIRED:  # e.g. \DiffLstmGBaseG: +0.09, ...Low, ...High (paired bootstrap)
+        files = [results_dir / f"logo_{k}" / "predictions_video.csv" for k in (first, second)]
+        if all(f.is_file() for f in files):
+            a, b = ({r["video_id"]: r for r in read_csv(f)} for f in files)
+            ids = sorted(a)
+            if set(ids) == set(b):
+                d = common.paired_auc_difference([int(a[i]["label"]) for i in ids], [float(a[i]["prob"]) for i in ids],
+                                                 [float(b[i]["prob"]) for i in ids])
+                name = "Diff" + TRANSFER_NAMES[first] + TRANSFER_NAMES[second]
+                for suffix, key in (("", "diff"), ("Low", "low"), ("High", "high")):
+                    put(name + suffix, f"{d[key]:+.2f}")
     return "\n".join(lines) + "\n"
 
 
@@ -716,7 +733,7 @@ def describe_run(config: dict) -> dict:
     where = ("in the mesh" if config.get("input") == "landmarks" else
              "at the face's resolution" if config.get("fake_resolution") == "face" else "at the model's input")
     return {"model": model, "encoder": "ImageNet Lite0" if config.get("encoder") == "lite0" else
-            ("none" if config.get("input") == "landmarks" else "small CNN"),
+            ("none" if config.get("input") == "landmarks" else "3D CNN" if config["model"] == "c3d" else "small CNN"),
             "learns from": "real only" if config.get("real_only") else "genuine fakes too",
             "pseudo-fakes": fakes, "fakes made": where, "frames": config["clip_len"]}
 
@@ -770,7 +787,8 @@ def transfer_markdown(rows: list[dict], short: bool = False) -> str:
     lines = [head, "|" + "---|" * 12]
     for r in rows:
         val = "--" if r["val_auc"] in ("", None) else two(r["val_auc"])
-        lines.append(f"| {r['model']} | {r['encoder']} | {r['learns from']} | {r['pseudo-fakes']} ({r['fakes made']}) "
+        fakes = r["pseudo-fakes"] if r["pseudo-fakes"] == "none" else f"{r['pseudo-fakes']} ({r['fakes made']})"
+        lines.append(f"| {r['model']} | {r['encoder']} | {r['learns from']} | {fakes} "
                      f"| {r['real videos']} | {interval_text(r, 'auc')} | "
                      + " | ".join(interval_text(r, f) for f in TRANSFER_SCORES[1:]) + f" | {val} |")
     return "\n".join(lines) + "\n"
@@ -785,7 +803,7 @@ def transfer_tex(rows: list[dict]) -> str:
         for fam in TRANSFER_SCORES[1:]:
             cells.append(with_interval({"v": r[fam], "v_ci_low": r[f"{fam}_low"], "v_ci_high": r[f"{fam}_high"]}, "v"))
         extra = "" if r["real videos"] == "all" else f", {r['real videos']}"
-        setting = (f"{r['learns from']}, {r['pseudo-fakes']}" + ("" if r["encoder"] in ("small CNN", "none") else
+        setting = (f"{r['learns from']}, " + (r["pseudo-fakes"] if r["pseudo-fakes"] != "none" else "no pseudo-fakes") + ("" if r["encoder"] in ("small CNN", "3D CNN", "none") else
                                                                  f", {r['encoder']}")
                    + (", fakes at input" if r["fakes made"] == "at the model's input" else "") + extra)
         val = "--" if r["val_auc"] in ("", None) else two(r["val_auc"])

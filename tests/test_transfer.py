@@ -3,6 +3,7 @@ encoder, and the pooled evaluation of the folds."""
 
 import builtins
 import csv
+import re
 
 import matplotlib.cbook
 import numpy as np
@@ -156,3 +157,25 @@ def test_folds_refuse_people_faked_by_every_generator(tmp_path):
     run_script("01_extract_faces.py", "--demo", *TINY_DEMO, cwd=tmp_path)  # every person, every method
     result = run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "2", cwd=tmp_path, check=False)
     assert result.returncode != 0 and "every person by every method" in result.stderr
+
+
+def write_predictions(path, labels, probs, videos=None):
+    videos = videos or [f"v{i}" for i in range(len(labels))]
+    common.write_csv(path, [{"level": "video", "id": v, "video_id": v, "label": y, "method": "m", "prob": p}
+                            for v, y, p in zip(videos, labels, probs)], ["level", "id", "video_id", "label", "method", "prob"])
+
+
+def test_a_paired_comparison_tells_a_better_model_and_refuses_different_videos(tmp_path):
+    """benchmarks/compare_runs.py: a model that ranks every fake above every real beats one that
+    guesses, with an interval above zero; two files of different videos are refused."""
+    rng = np.random.default_rng(0)
+    labels = [0] * 30 + [1] * 30
+    write_predictions(tmp_path / "good.csv", labels, [0.2 + 0.6 * y + 0.1 * rng.random() for y in labels])
+    write_predictions(tmp_path / "coin.csv", labels, list(rng.random(60)))
+    out = run_script("benchmarks/compare_runs.py", tmp_path / "good.csv", tmp_path / "coin.csv", cwd=tmp_path).stdout
+    low, high = map(float, re.search(r"difference \+\d\.\d+ \[([-+]\d\.\d+), ([-+]\d\.\d+)\]", out).groups())
+    assert 0 < low < high
+    write_predictions(tmp_path / "other.csv", labels, list(rng.random(60)), [f"w{i}" for i in range(60)])
+    refused = run_script("benchmarks/compare_runs.py", tmp_path / "good.csv", tmp_path / "other.csv", cwd=tmp_path,
+                         check=False)
+    assert refused.returncode != 0 and "different videos" in refused.stderr

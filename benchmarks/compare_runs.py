@@ -1,0 +1,59 @@
+"""Is one model better than another on the same test videos? A paired bootstrap of their video AUCs.
+
+Two intervals that overlap do not say that two models are alike, nor do two that barely miss each
+other say that they differ: the models scored the same videos, so their errors are correlated.
+This resamples the videos (the same draw for both models) and gives the difference of the two
+video-level AUCs with its 95% interval and the share of draws in which the first model is not better.
+
+Reads   two predictions_<model>.csv files of 05_evaluate.py (one per model; the same videos, e.g.
+        two pooled leave-generator-out reports: runs/logo/report_NAME/predictions_NAME.csv), or
+        their committed copies of one model each (paper/results/logo_NAME/predictions_video.csv)
+Prints  each model's video AUC, the difference, its interval, and P(difference <= 0)
+
+Run (from the repository root):
+    python benchmarks/compare_runs.py paper/results/logo_lstm_g_sbi/predictions_video.csv \\
+        paper/results/logo_base_g_sbi/predictions_video.csv
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import common  # noqa: E402
+
+
+def video_scores(path: Path) -> dict[str, tuple[int, float]]:
+    """video_id -> (label, P(fake)), from the video-level rows of a predictions file."""
+    rows = [r for r in common.read_csv(path) if r.get("level", "video") == "video"]  # collect's copies: videos only
+    if not rows:
+        sys.exit(f"error: {path} has no video-level rows: give a predictions_<model>.csv that 05_evaluate.py wrote")
+    return {r["video_id"]: (int(r["label"]), float(r["prob"])) for r in rows}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("first", type=Path, help="predictions_<model>.csv of the first model")
+    p.add_argument("second", type=Path, help="predictions_<model>.csv of the second model, on the same videos")
+    p.add_argument("--resamples", type=int, default=2000, help="bootstrap draws (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    a, b = video_scores(args.first), video_scores(args.second)
+    if set(a) != set(b):
+        sys.exit(f"error: the two files score different videos ({len(set(a) ^ set(b))} in one only): "
+                 "a paired comparison needs the same test set")
+    ids = sorted(a)
+    y = np.array([a[i][0] for i in ids])
+    pa, pb = np.array([a[i][1] for i in ids]), np.array([b[i][1] for i in ids])
+    d = common.paired_auc_difference(y, pa, pb, args.resamples, args.seed)
+    print(f"{len(ids)} videos ({int(y.sum())} fake); video AUC {args.first}: {common.rank_auc(y, pa):.3f}, "
+          f"{args.second}: {common.rank_auc(y, pb):.3f}")
+    print(f"difference {d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] (95% paired bootstrap, {d['draws']} draws); "
+          f"P(first not better) = {d['p_not_better']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
