@@ -91,7 +91,7 @@ def parse_args(argv=None):
     return args
 
 
-# The models the repository ships, trained on real talking faces (README, "Shipped weights"):
+# The models the repository ships, trained on real talking faces and genuine fakes (README, "Shipped weights"):
 # what --video uses when nothing has been trained here.
 SHIPPED = Path(__file__).resolve().parent / "weights"
 
@@ -101,7 +101,7 @@ def find_runs(args) -> list[Path]:
     if not runs and args.video and not args.runs:
         runs = sorted(p.parent for p in SHIPPED.glob("*/best.pt"))
         print(f"no trained model under runs/: judging with the shipped weights in {SHIPPED} "
-              "(trained on real talking faces; README, 'Shipped weights')")
+              "(trained on real talking faces and genuine fakes; README, 'Shipped weights')")
     missing = [r for r in runs if not (r / "best.pt").is_file()]
     for r in missing:
         print(f"warning: {r} has no best.pt (not trained, or training was interrupted before epoch 1); skipped")
@@ -167,8 +167,8 @@ def judge_video(args, runs, device) -> None:
     """Face extraction and clips exactly as in training, then each model's P(fake) for one video."""
     path = Path(args.video)
     if any(run.resolve().parent == SHIPPED for run in runs):
-        print("note: the shipped models detect pseudo-fakes of people they never saw, but score genuine generator "
-              "fakes little better than chance (README, 'Shipped weights'): read a verdict as this small model's "
+        print("note: the shipped models learned from 24 generators' fakes, and score the fakes of a generator they "
+              "have not seen little better than chance (README, 'Shipped weights'): read a verdict as this small model's "
               "measurement, not as evidence about the video")
     extracted, timelines, thresholds = {}, {}, {}  # runs trained on the same faces share one extraction
     signals = None  # the face's dynamics, from the first extraction with a mesh
