@@ -3476,11 +3476,10 @@ def rank_auc(labels, probs) -> float:
     return float((rankdata(probs)[labels == 1].sum() - n_fake * (n_fake + 1) / 2) / (n_fake * n_real))
 
 
-def bootstrap_ci(labels, probs, metric, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of metric(labels, probs), resampling the items (here: videos).
-
-    Resamples that hold a single class are skipped (AUC is undefined there).
-    """
+def bootstrap_stats(labels, probs, metric, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
+    """metric(labels, probs) on each of n_boot resamples of the items (here: videos), drawn with
+    replacement. Resamples that hold a single class are skipped (AUC is undefined there). probs may
+    have a column per model: every model then sees the same draw (a paired bootstrap)."""
     labels, probs = np.asarray(labels).astype(int), np.asarray(probs, dtype=float)
     rng = np.random.default_rng(seed)
     stats = []
@@ -3488,7 +3487,13 @@ def bootstrap_ci(labels, probs, metric, n_boot: int = 1000, seed: int = 0, level
         idx = rng.integers(0, len(labels), len(labels))
         if len(np.unique(labels[idx])) == 2:
             stats.append(metric(labels[idx], probs[idx]))
-    if not stats:
+    return np.array(stats)
+
+
+def bootstrap_ci(labels, probs, metric, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of metric(labels, probs), resampling the items (here: videos)."""
+    stats = bootstrap_stats(labels, probs, metric, n_boot, seed)
+    if not len(stats):
         return float("nan"), float("nan")
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(stats, [tail, 100 - tail])
@@ -3500,18 +3505,28 @@ def paired_auc_difference(labels, first, second, n_boot: int = 2000, seed: int =
     bootstrap interval (each draw resamples the items once, for both models: their errors are
     correlated, so two separate intervals say little about the difference) and the share of draws
     in which the first model is not better."""
-    labels = np.asarray(labels).astype(int)
-    first, second = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
-    rng = np.random.default_rng(seed)
-    diffs = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(labels), len(labels))
-        if 0 < labels[idx].sum() < len(idx):  # a draw with one class only has no AUC
-            diffs.append(rank_auc(labels[idx], first[idx]) - rank_auc(labels[idx], second[idx]))
-    diffs = np.array(diffs)
+    both = np.stack([np.asarray(first, dtype=float), np.asarray(second, dtype=float)], axis=1)
+    diffs = bootstrap_stats(labels, both, lambda y, p: rank_auc(y, p[:, 0]) - rank_auc(y, p[:, 1]), n_boot, seed)
     low, high = np.percentile(diffs, [2.5, 97.5])
     return {"diff": rank_auc(labels, first) - rank_auc(labels, second), "low": float(low), "high": float(high),
             "p_not_better": float(np.mean(diffs <= 0)), "draws": len(diffs)}
+
+
+def paired_video_scores(first: Path, second: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labels, P(fake) of the first model, of the second) for the videos two predictions files
+    score, in one order: the video-level rows of 05's predictions_<model>.csv, or every row of a
+    file with no level column (paper/collect.py's predictions_video.csv). ValueError when the two
+    files do not score the same videos: a paired comparison needs one test set."""
+    def scores(path):
+        return {r["video_id"]: r for r in read_csv(path) if r.get("level", "video") == "video"}
+
+    a, b = scores(first), scores(second)
+    if not a or set(a) != set(b):
+        raise ValueError(f"{first} and {second} score different videos ({len(set(a) ^ set(b))} in one only, "
+                         f"{len(a)} in the first)")
+    ids = sorted(a)
+    return (np.array([int(a[i]["label"]) for i in ids]), np.array([float(a[i]["prob"]) for i in ids]),
+            np.array([float(b[i]["prob"]) for i in ids]))
 
 
 def video_level(rows: list[dict]) -> list[dict]:

@@ -19,19 +19,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import common  # noqa: E402
-
-
-def video_scores(path: Path) -> dict[str, tuple[int, float]]:
-    """video_id -> (label, P(fake)), from the video-level rows of a predictions file."""
-    rows = [r for r in common.read_csv(path) if r.get("level", "video") == "video"]  # collect's copies: videos only
-    if not rows:
-        sys.exit(f"error: {path} has no video-level rows: give a predictions_<model>.csv that 05_evaluate.py wrote")
-    return {r["video_id"]: (int(r["label"]), float(r["prob"])) for r in rows}
 
 
 def main():
@@ -41,15 +31,15 @@ def main():
     p.add_argument("--resamples", type=int, default=2000, help="bootstrap draws (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
-    a, b = video_scores(args.first), video_scores(args.second)
-    if set(a) != set(b):
-        sys.exit(f"error: the two files score different videos ({len(set(a) ^ set(b))} in one only): "
-                 "a paired comparison needs the same test set")
-    ids = sorted(a)
-    y = np.array([a[i][0] for i in ids])
-    pa, pb = np.array([a[i][1] for i in ids]), np.array([b[i][1] for i in ids])
+    for path in (args.first, args.second):
+        if not path.is_file():
+            sys.exit(f"error: {path} not found: give a predictions_<model>.csv that 05_evaluate.py wrote")
+    try:
+        y, pa, pb = common.paired_video_scores(args.first, args.second)
+    except ValueError as err:
+        sys.exit(f"error: {err}: give two predictions files of the same test set")
     d = common.paired_auc_difference(y, pa, pb, args.resamples, args.seed)
-    print(f"{len(ids)} videos ({int(y.sum())} fake); video AUC {args.first}: {common.rank_auc(y, pa):.3f}, "
+    print(f"{len(y)} videos ({int(y.sum())} fake); video AUC {args.first}: {common.rank_auc(y, pa):.3f}, "
           f"{args.second}: {common.rank_auc(y, pb):.3f}")
     print(f"difference {d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] (95% paired bootstrap, {d['draws']} draws); "
           f"P(first not better) = {d['p_not_better']:.3f}")

@@ -645,14 +645,13 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
     for first, second in PAIRED:  # e.g. \DiffLstmGBaseG: +0.09, ...Low, ...High (paired bootstrap)
         files = [results_dir / f"logo_{k}" / "predictions_video.csv" for k in (first, second)]
         if all(f.is_file() for f in files):
-            a, b = ({r["video_id"]: r for r in read_csv(f)} for f in files)
-            ids = sorted(a)
-            if set(ids) == set(b):
-                d = common.paired_auc_difference([int(a[i]["label"]) for i in ids], [float(a[i]["prob"]) for i in ids],
-                                                 [float(b[i]["prob"]) for i in ids])
-                name = "Diff" + TRANSFER_NAMES[first] + TRANSFER_NAMES[second]
-                for suffix, key in (("", "diff"), ("Low", "low"), ("High", "high")):
-                    put(name + suffix, f"{d[key]:+.2f}")
+            try:
+                d = common.paired_auc_difference(*common.paired_video_scores(*files))
+            except ValueError:  # different test sets: no paired difference to quote
+                continue
+            name = "Diff" + TRANSFER_NAMES[first] + TRANSFER_NAMES[second]
+            for suffix, key in (("", "diff"), ("Low", "low"), ("High", "high")):
+                put(name + suffix, f"{d[key]:+.2f}")
     return "\n".join(lines) + "\n"
 
 
