@@ -2276,17 +2276,21 @@ class ClipDataset(torch.utils.data.Dataset):
     face's own resolution), 'crop' on the crops shrunk to input_size first (the first recipe).
     landmarks: give the landmark model its input (landmark_features of the clip's mesh, [T, D])
     instead of pixels; pseudo-fakes are then made in the mesh itself (LANDMARK_FAKES).
+    masks: 'mesh' draws the pseudo-fakes' masks from the face mesh where 01 measured it (ellipses
+    where it did not); 'ellipse' always from the five points, as if there were no mesh (to measure
+    what the mesh adds). The landmark model reads the mesh either way.
     """
 
     def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0,
                  perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None,
                  pseudo_fakes: list[str] = (), degrade: float = 0.0, input_size: int | None = None,
-                 fake_resolution: str = "face", landmarks: bool = False):
+                 fake_resolution: str = "face", landmarks: bool = False, masks: str = "mesh"):
         self.rows, self.faces_dir, self.augment, self.degrade = rows, Path(faces_dir), augment, degrade
         self.perturbations = list(perturbations)
         self.seed, self.epoch = seed, 0
         self.region, self.clip_len = region, clip_len
         self.input_size, self.fake_resolution, self.landmarks = input_size, fake_resolution, landmarks
+        self.masks = masks
         self.pseudo_fakes = list(pseudo_fakes)
         self.layout: dict[str, tuple[int, np.dtype, tuple]] = {}  # per video: where its frames start in the file
         self.points: dict[str, np.ndarray] = {}  # per video: its five points per frame (for pseudo-fakes)
@@ -2367,7 +2371,7 @@ class ClipDataset(torch.utils.data.Dataset):
             d = self.rows[self.reals[int(rng.choice(others))]]
             d_offset = (int(d["length"]) - n) // 2
             donor = self.sized(self.read(d, d_offset, n)), self.read_points(d, d_offset, n, size)
-        mesh = self.read_mesh(row, offset, n)
+        mesh = self.read_mesh(row, offset, n) if self.masks == "mesh" else None
         fake, mask = make_pseudo_fake(method, frames, self.read_points(row, offset, n, size), rng, donor,
                                       mesh=None if mesh is None else mesh[..., :2] * size,
                                       at_face=self.fake_resolution == "face")
@@ -2913,6 +2917,10 @@ def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str)
                         help="where the pseudo-fakes are made: face = on the crops as 01 kept them (make them larger "
                              "than --input-size, e.g. 01 --size 128 for a 64-pixel model), then shrunk with the real clip; "
                              "crop = on the model's small input itself, as the first recipe did (default: %(default)s)")
+    parser.add_argument("--masks", choices=["mesh", "ellipse"], default="mesh",
+                        help="the pseudo-fakes' masks: mesh = the face mesh's hull (SBI's variants) where 01 measured "
+                             "the mesh, an ellipse where it did not; ellipse = always an ellipse from the five points, "
+                             "to measure what the mesh adds (default: %(default)s)")
     parser.add_argument("--input-size", type=int, default=None,
                         help="the model's input side in pixels: larger crops are shrunk to it after the pseudo-fakes are "
                              "made (default: the crops' own size)")
@@ -3042,7 +3050,7 @@ def dataset_options(config: dict) -> dict:
     Runs from before an option existed get the behaviour they were trained with."""
     return {"region": config.get("region", "face"), "clip_len": config["clip_len"],
             "input_size": config.get("input_size"), "fake_resolution": config.get("fake_resolution", "crop"),
-            "landmarks": config.get("input") == "landmarks"}
+            "landmarks": config.get("input") == "landmarks", "masks": config.get("masks", "mesh")}
 
 
 def clip_datasets(args, train_rows: list[dict], val_rows: list[dict], faces_dir: Path):
@@ -3196,7 +3204,7 @@ def draw_contact_sheet(args) -> None:
         rows.append((reals[i]["video_id"][-18:], row))
     plot_contact_sheet(rows, Path(args.contact_sheet), f"pseudo-fakes as the model sees them ({args.input_size or frames.shape[1]} px; "
                        f"made at {'the face resolution, ' + str(frames.shape[1]) + ' px' if args.fake_resolution == 'face' else 'the model input'}"
-                       f"; masks {'from the mesh' if ds.read_mesh(reals[picks[0]], 0, 1) is not None else 'ellipses from 5 points'})")
+                       f"; masks {'from the mesh' if args.masks == 'mesh' and ds.read_mesh(reals[picks[0]], 0, 1) is not None else 'ellipses from 5 points'})")
     print(f"wrote {args.contact_sheet}: {len(rows)} real clips and their {', '.join(families)} pseudo-fakes")
 
 

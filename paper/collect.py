@@ -101,6 +101,7 @@ TRANSFER = {
     "c3d_r_sbi": ("runs/logo/report_c3d_r_sbi", "runs/logo/fold_*/c3d_r_sbi", "all"),
     "c3d_r_all": ("runs/logo/report_c3d_r_all", "runs/logo/fold_*/c3d_r_all", "all"),
     "c3d_r_sbi_crop": ("runs/logo/report_c3d_r_sbi_crop", "runs/logo/fold_*/c3d_r_sbi_crop", "all"),
+    "c3d_r_sbi_ellipse": ("runs/logo/report_c3d_r_sbi_ellipse", "runs/logo/fold_*/c3d_r_sbi_ellipse", "all"),
     "c3d_r_sbi_nomore": ("runs/logo_nomore/report_c3d_r_sbi", "runs/logo_nomore/fold_*/c3d_r_sbi", "without more/"),
     "lstm_g_small8": ("runs/logo/report_lstm_g_small8", "runs/logo/fold_*/lstm_g_small8", "all"),
     "lstm_g_lite0": ("runs/logo/report_lstm_g_lite0", "runs/logo/fold_*/lstm_g_lite0", "all"),
@@ -109,10 +110,14 @@ TRANSFER = {
 }
 # Pairs of estimates whose difference the text quotes: a paired bootstrap over the same pooled
 # videos (common.paired_auc_difference; benchmarks/compare_runs.py prints the same for any two files).
-PAIRED = [("lstm_g_sbi", "base_g_sbi"), ("c3d_g_sbi", "base_g_sbi"), ("lstm_g_sbi", "c3d_g_sbi")]
+PAIRED = [("lstm_g_sbi", "base_g_sbi"), ("c3d_g_sbi", "base_g_sbi"), ("lstm_g_sbi", "c3d_g_sbi"),
+          # the ablations: each against the configuration it changes one setting of
+          ("c3d_g_sbi", "c3d_r_sbi"), ("c3d_r_sbi", "c3d_r_sbi_crop"), ("c3d_r_sbi", "c3d_r_sbi_ellipse"),
+          ("c3d_r_sbi", "c3d_r_sbi_nomore"), ("lstm_g_lite0", "lstm_g_sbi")]
 # Their names in LaTeX macros (letters only): \LogoLstmGLstmGAuc is the CNN-LSTM's pooled AUC.
 TRANSFER_NAMES = {"lstm_g_sbi": "LstmG", "c3d_g_sbi": "CthreeG", "base_g_sbi": "BaseG", "c3d_r_sbi": "CthreeR",
-                  "c3d_r_all": "CthreeRAll", "c3d_r_sbi_crop": "CthreeRCrop", "c3d_r_sbi_nomore": "CthreeRNoMore",
+                  "c3d_r_all": "CthreeRAll", "c3d_r_sbi_crop": "CthreeRCrop", "c3d_r_sbi_ellipse": "CthreeREllipse",
+                  "c3d_r_sbi_nomore": "CthreeRNoMore",
                   "lstm_g_small8": "LstmSmall", "lstm_g_lite0": "LstmLite", "lm": "Landmark", "lm_r": "LandmarkR"}
 for _key, (_folder, _runs, _data) in TRANSFER.items():
     REPORTS[f"logo_{_key}"] = Report(_folder, "Generators left out (4 folds, pooled)", {_key: (_runs,)},
@@ -731,6 +736,8 @@ def describe_run(config: dict) -> dict:
     fakes = ", ".join(config.get("pseudo_fakes") or []) or "none"
     where = ("in the mesh" if config.get("input") == "landmarks" else
              "at the face's resolution" if config.get("fake_resolution") == "face" else "at the model's input")
+    if config.get("masks") == "ellipse" and config.get("input") != "landmarks":
+        where += ", ellipse masks"
     return {"model": model, "encoder": "ImageNet Lite0" if config.get("encoder") == "lite0" else
             ("none" if config.get("input") == "landmarks" else "3D CNN" if config["model"] == "c3d" else "small CNN"),
             "learns from": "real only" if config.get("real_only") else "genuine fakes too",
@@ -804,7 +811,8 @@ def transfer_tex(rows: list[dict]) -> str:
         extra = "" if r["real videos"] == "all" else f", {r['real videos']}"
         setting = (f"{r['learns from']}, " + (r["pseudo-fakes"] if r["pseudo-fakes"] != "none" else "no pseudo-fakes") + ("" if r["encoder"] in ("small CNN", "3D CNN", "none") else
                                                                  f", {r['encoder']}")
-                   + (", fakes at input" if r["fakes made"] == "at the model's input" else "") + extra)
+                   + (", fakes at input" if r["fakes made"].startswith("at the model's input") else "")
+                   + (", ellipse masks" if r["fakes made"].endswith("ellipse masks") else "") + extra)
         val = "--" if r["val_auc"] in ("", None) else two(r["val_auc"])
         lines.append(f"{tex_name(r['model'])} & {tex_name(setting)} & " + " & ".join(cells) + f" & {val}" + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]

@@ -130,3 +130,20 @@ def test_01_keeps_the_mesh_and_runs_on_five_points_without_it(tmp_path):
     broken.write_bytes(b"not a model")
     with pytest.raises(common.DetectorError, match="cannot load|damaged"):
         common.FaceMesh(broken)
+
+
+@needs_shared(REAL_CLIPS)
+def test_masks_ellipse_draws_the_pseudo_fakes_as_if_there_were_no_mesh(real_faces, tmp_path):
+    # --masks ellipse (the ablation of mesh masks): the same fake as from a clip extracted without a
+    # mesh, and another mask than the mesh's.
+    faces = real_faces[0]
+    np.save(tmp_path / "v.npy", faces["crops"][:16])
+    np.savez(tmp_path / "v.meta.npz", landmarks=faces["landmarks"][:16], mesh=faces["mesh"][:16])
+    row = {"clip_id": "v_0", "video_id": "v", "start": "0", "length": "16", "label": "0", "group": "g"}
+    frames = faces["crops"][:16].copy()
+    made = {m: common.ClipDataset([row], tmp_path, masks=m).pseudo_fake(0, frames, 0, "selfblend", with_mask=True)
+            for m in ("mesh", "ellipse")}
+    rng = np.random.default_rng([0, 0, 0, 1])  # the dataset's draw for clip 0 in epoch 0
+    fake, mask = common.make_pseudo_fake("selfblend", frames, faces["landmarks"][:16] * 128, rng, None, mesh=None)
+    assert np.array_equal(made["ellipse"][0], fake) and np.allclose(made["ellipse"][1], mask)
+    assert not np.allclose(made["mesh"][1], mask)
