@@ -636,7 +636,7 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
                 put(base + "FaceFps", f"{fs['fps']:g}")
             if fs.get("margin") is not None:
                 put(base + "FaceScale", f"{1 + 2 * fs['margin']:g}")
-            source = data.get("source", {})
+            source = data.get("source") or {}  # None where the run's data had no source (runs/all absent)
             if "real" in source:
                 put(base + "SourceReal", source["real"])
                 put(base + "SourceFake", source["fake"])
@@ -736,12 +736,12 @@ def describe_run(config: dict) -> dict:
     fakes = ", ".join(config.get("pseudo_fakes") or []) or "none"
     where = ("in the mesh" if config.get("input") == "landmarks" else
              "at the face's resolution" if config.get("fake_resolution") == "face" else "at the model's input")
-    if config.get("masks") == "ellipse" and config.get("input") != "landmarks":
-        where += ", ellipse masks"
+    # the pixel models' pseudo-fakes follow the mesh unless --masks ellipse; the landmark model has none
+    masks = "" if config.get("input") == "landmarks" or not config.get("pseudo_fakes") else config.get("masks", "mesh")
     return {"model": model, "encoder": "ImageNet Lite0" if config.get("encoder") == "lite0" else
             ("none" if config.get("input") == "landmarks" else "3D CNN" if config["model"] == "c3d" else "small CNN"),
             "learns from": "real only" if config.get("real_only") else "genuine fakes too",
-            "pseudo-fakes": fakes, "fakes made": where, "frames": config["clip_len"]}
+            "pseudo-fakes": fakes, "fakes made": where, "masks": masks, "frames": config["clip_len"]}
 
 
 TRANSFER_SCORES = ("auc", "face swap", "reenactment", "lip-sync", "talking head", "all but easy cues")
@@ -793,7 +793,8 @@ def transfer_markdown(rows: list[dict], short: bool = False) -> str:
     lines = [head, "|" + "---|" * 12]
     for r in rows:
         val = "--" if r["val_auc"] in ("", None) else two(r["val_auc"])
-        fakes = r["pseudo-fakes"] if r["pseudo-fakes"] == "none" else f"{r['pseudo-fakes']} ({r['fakes made']})"
+        made = r["fakes made"] + (", ellipse masks" if r["masks"] == "ellipse" else "")
+        fakes = r["pseudo-fakes"] if r["pseudo-fakes"] == "none" else f"{r['pseudo-fakes']} ({made})"
         lines.append(f"| {r['model']} | {r['encoder']} | {r['learns from']} | {fakes} "
                      f"| {r['real videos']} | {interval_text(r, 'auc')} | "
                      + " | ".join(interval_text(r, f) for f in TRANSFER_SCORES[1:]) + f" | {val} |")
@@ -811,8 +812,8 @@ def transfer_tex(rows: list[dict]) -> str:
         extra = "" if r["real videos"] == "all" else f", {r['real videos']}"
         setting = (f"{r['learns from']}, " + (r["pseudo-fakes"] if r["pseudo-fakes"] != "none" else "no pseudo-fakes") + ("" if r["encoder"] in ("small CNN", "3D CNN", "none") else
                                                                  f", {r['encoder']}")
-                   + (", fakes at input" if r["fakes made"].startswith("at the model's input") else "")
-                   + (", ellipse masks" if r["fakes made"].endswith("ellipse masks") else "") + extra)
+                   + (", fakes at input" if r["fakes made"] == "at the model's input" else "")
+                   + (", ellipse masks" if r["masks"] == "ellipse" else "") + extra)
         val = "--" if r["val_auc"] in ("", None) else two(r["val_auc"])
         lines.append(f"{tex_name(r['model'])} & {tex_name(setting)} & " + " & ".join(cells) + f" & {val}" + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
@@ -850,13 +851,17 @@ def main():
             if (source / "roc_video.png").is_file() and not predictions:
                 shutil.copy(source / "roc_video.png", out / "roc_video.png")
             copied += 1
+            fresh = True
             print(f"copied {source} -> {out}")
         elif not (out / "results.csv").is_file():
             print(f"skipped {name}: {source / 'results.csv'} not found (run the commands the README gives for it)")
             continue
         else:
+            fresh = False
             print(f"kept {out} ({source} not found)")
-        n_configs = copy_configs(report, out)
+        # the configs of a kept report stay as committed: the runs that made it may be gone, and the
+        # weights/ fallback (a later run) would describe something it did not test
+        n_configs = copy_configs(report, out) if fresh else 0
         counts = tested_counts(report)
         if counts:
             common.write_csv(out / "counts.csv", counts, ["name", "value", "how"])

@@ -252,3 +252,23 @@ def test_others_results_are_the_authors_figures():
 @pytest.mark.parametrize("pdf", ["paper/paper.pdf", "slides/slides.pdf"])
 def test_the_built_pdfs_are_committed(pdf):
     assert (ROOT / pdf).is_file() and (ROOT / pdf).stat().st_size > 50_000
+
+
+def test_collect_without_runs_keeps_the_committed_results(tmp_path, monkeypatch):
+    """On a fresh clone (no runs/), collect.py must leave every committed result as it is: a kept
+    report keeps its committed configs rather than describing whatever weights/ holds now."""
+    import filecmp
+    import shutil
+
+    shutil.copytree(RESULTS, tmp_path / "paper" / "results")
+    shutil.copytree(ROOT / "weights", tmp_path / "weights")
+    for script in ROOT.glob("*.py"):  # collect.py reads the scripts' defaults
+        (tmp_path / script.name).symlink_to(script)
+    monkeypatch.setattr(collect, "ROOT", tmp_path)
+    monkeypatch.setattr(collect, "RESULTS", tmp_path / "paper" / "results")
+    collect.main()
+    changed = [str(p.relative_to(tmp_path / "paper" / "results")) for p in (tmp_path / "paper" / "results").rglob("*")
+               if p.is_file() and not filecmp.cmp(p, RESULTS / p.relative_to(tmp_path / "paper" / "results"), shallow=False)]
+    assert not changed, f"collect.py without runs/ rewrote {changed}"
+    assert (tmp_path / "paper" / "numbers.tex").read_text(encoding="utf-8") == \
+        (ROOT / "paper" / "numbers.tex").read_text(encoding="utf-8")
