@@ -21,6 +21,9 @@ Run (from the repository root):
         03_train_cnn_lstm.py --input landmarks --epochs 8
     python benchmarks/leave_generator_out.py --clips data/clips_logo --name c3d_real -- \\
         04_train_3dcnn.py --real-only --pseudo-fakes all --input-size 64 --clip-len 16 --epochs 5
+Two processes (or machines sharing the folder) can share one estimate: run it with --folds 1,2 in
+one and --folds 3,4 in the other, then once more without --folds, which finds the four finished
+runs (they resume with nothing left to do) and writes the pooled report.
 """
 
 import argparse
@@ -58,6 +61,8 @@ def main(argv=None):
     p.add_argument("--clips", required=True, help="the folder 02_make_clips.py --folds wrote (fold_1 ... fold_K)")
     p.add_argument("--runs", default="runs/logo", help="where the fold runs and the pooled report go (default: %(default)s)")
     p.add_argument("--name", required=True, help="the run's name: runs/logo/fold_k/NAME, report runs/logo/report_NAME")
+    p.add_argument("--folds", default="",
+                   help="train only these folds, e.g. 1,2, and write no report (to share the work between processes)")
     p.add_argument("train", nargs=argparse.REMAINDER,
                    help="after --: the training script (03_train_cnn_lstm.py or 04_train_3dcnn.py) and its flags")
     args = p.parse_args(argv)
@@ -67,6 +72,15 @@ def main(argv=None):
     folds = sorted(Path(args.clips).glob("fold_*"), key=lambda f: int(f.name.split("_")[1]))
     if not folds:
         sys.exit(f"error: no fold_* folders in {args.clips}: make them with 02_make_clips.py --folds K")
+    if args.folds:
+        try:
+            wanted = {int(k) for k in args.folds.split(",")}
+        except ValueError:
+            p.error(f"--folds {args.folds!r}: give fold numbers separated by commas, e.g. --folds 1,2")
+        missing = wanted - {int(f.name.split("_")[1]) for f in folds}
+        if missing:
+            p.error(f"--folds: no fold_{min(missing)} in {args.clips}")
+        folds = [f for f in folds if int(f.name.split("_")[1]) in wanted]
     runs = []
     for fold in folds:
         out = Path(args.runs) / fold.name / args.name
@@ -78,6 +92,10 @@ def main(argv=None):
         subprocess.run(command, check=True)
         print(f"== {fold.name} took {time.time() - t0:.0f} s", flush=True)
         runs.append(out)
+    if args.folds:
+        print(f"trained folds {args.folds}; once every fold is done, run this command again without --folds "
+              "for the pooled report")
+        return
     report = Path(args.runs) / f"report_{args.name}"
     subprocess.run([sys.executable, str(ROOT / "05_evaluate.py"), "--pool", "--runs", *map(str, runs),
                     "--out", str(report)], check=True)

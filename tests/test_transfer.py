@@ -179,3 +179,32 @@ def test_a_paired_comparison_tells_a_better_model_and_refuses_different_videos(t
     refused = run_script("benchmarks/compare_runs.py", tmp_path / "good.csv", tmp_path / "other.csv", cwd=tmp_path,
                          check=False)
     assert refused.returncode != 0 and "different videos" in refused.stderr
+
+
+def test_leave_generator_out_shares_its_folds_between_processes(tmp_path):
+    """--folds 1 and --folds 2 (two processes, one after the other here) train one fold each and pool
+    nothing; the run without --folds finds both finished and writes the one pooled report."""
+    from test_pseudo_fakes import talking_clip
+
+    videos = videos_of({"LipSync": 3, "FaceSwap": 3, "g3": 2, "g4": 2}, reals=10)
+    faces = tmp_path / "data" / "faces"
+    write_faces(faces, videos)
+    for k, v in enumerate(videos):
+        crops, points = talking_clip(k, t=32, size=32)
+        np.save(faces / f"{v['video_id']}.npy", crops)
+        np.savez(faces / f"{v['video_id']}.meta.npz", frame_idx=np.arange(32), landmarks=points / 32,
+                 boxes=np.tile([10.0, 10.0, 40.0 + k, 40.0 + k], (32, 1)))
+    run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "2", "--out", "data/logo", cwd=tmp_path)
+    logo = ["--clips", "data/logo", "--name", "c3d"]
+    train = ["--", "04_train_3dcnn.py", *TINY_TRAIN]
+    for k in (1, 2):
+        one = run_script("benchmarks/leave_generator_out.py", *logo, "--folds", str(k), *train, cwd=tmp_path)
+        assert f"trained folds {k}" in one.stdout
+        assert (tmp_path / "runs" / "logo" / f"fold_{k}" / "c3d" / "best.pt").is_file()
+        assert not (tmp_path / "runs" / "logo" / f"fold_{3 - k}" / "c3d").exists() or k == 2
+        assert not (tmp_path / "runs" / "logo" / "report_c3d").exists()
+    pooled = run_script("benchmarks/leave_generator_out.py", *logo, *train, cwd=tmp_path)
+    assert "pooled video AUC" in pooled.stdout
+    assert (tmp_path / "runs" / "logo" / "report_c3d" / "folds.json").is_file()
+    bad = run_script("benchmarks/leave_generator_out.py", *logo, "--folds", "3", *train, cwd=tmp_path, check=False)
+    assert bad.returncode != 0 and "no fold_3" in bad.stderr
