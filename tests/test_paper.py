@@ -272,3 +272,11 @@ def test_collect_without_runs_keeps_the_committed_results(tmp_path, monkeypatch)
     assert not changed, f"collect.py without runs/ rewrote {changed}"
     assert (tmp_path / "paper" / "numbers.tex").read_text(encoding="utf-8") == \
         (ROOT / "paper" / "numbers.tex").read_text(encoding="utf-8")
+
+
+def test_the_docs_transfer_tables_are_the_committed_reports():
+    rows = collect.transfer_rows()
+    assert (RESULTS / "transfer.tex").read_text(encoding="utf-8") == collect.transfer_tex(rows)
+    for doc in collect.DOC_FILES:
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        assert collect.fill_doc_tables(text, rows) == text, f"{doc}: run python paper/collect.py"
