@@ -56,6 +56,11 @@ def easy_cues(folds: list[Path]) -> dict[str, float]:
     return {"face width": float(roc_auc_score(y, width)), "frame rate": float(roc_auc_score(y, fps))}
 
 
+def fold_number(fold: Path) -> int:
+    """fold_3 -> 3"""
+    return int(fold.name.split("_")[1])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clips", required=True, help="the folder 02_make_clips.py --folds wrote (fold_1 ... fold_K)")
@@ -69,7 +74,7 @@ def main(argv=None):
     train = [a for a in args.train if a != "--"]
     if not train or train[0] not in ("03_train_cnn_lstm.py", "04_train_3dcnn.py"):
         p.error("give the training script and its flags after --, e.g. -- 04_train_3dcnn.py --epochs 5")
-    folds = sorted(Path(args.clips).glob("fold_*"), key=lambda f: int(f.name.split("_")[1]))
+    folds = sorted(Path(args.clips).glob("fold_*"), key=fold_number)
     if not folds:
         sys.exit(f"error: no fold_* folders in {args.clips}: make them with 02_make_clips.py --folds K")
     if args.folds:
@@ -77,10 +82,10 @@ def main(argv=None):
             wanted = {int(k) for k in args.folds.split(",")}
         except ValueError:
             p.error(f"--folds {args.folds!r}: give fold numbers separated by commas, e.g. --folds 1,2")
-        missing = wanted - {int(f.name.split("_")[1]) for f in folds}
+        missing = wanted - {fold_number(f) for f in folds}
         if missing:
             p.error(f"--folds: no fold_{min(missing)} in {args.clips}")
-        folds = [f for f in folds if int(f.name.split("_")[1]) in wanted]
+        folds = [f for f in folds if fold_number(f) in wanted]
     runs = []
     for fold in folds:
         out = Path(args.runs) / fold.name / args.name

@@ -124,18 +124,25 @@ def test_a_missing_wheel_says_which_package_to_install(monkeypatch):
         common.CNNLSTM(input="diff", encoder="lite0", pretrained=False)
 
 
-def test_folds_train_and_pool_into_one_test_set(tmp_path):
-    """Two leave-generator-out folds of small made-up videos: one tiny model per fold, pooled."""
+def two_folds_of_drawn_faces(tmp_path) -> None:
+    """data/logo/fold_1, fold_2 (02 --folds 2) of small made-up videos: 32 frames of a drawn face
+    each, its five points and a face box (leave_generator_out.py reads the box for its cue check)."""
     from test_pseudo_fakes import talking_clip
 
     videos = videos_of({"LipSync": 3, "FaceSwap": 3, "g3": 2, "g4": 2}, reals=10)
     faces = tmp_path / "data" / "faces"
     write_faces(faces, videos)
-    for k, v in enumerate(videos):  # 32 frames of a drawn face each, its five points
+    for k, v in enumerate(videos):
         crops, points = talking_clip(k, t=32, size=32)
         np.save(faces / f"{v['video_id']}.npy", crops)
-        np.savez(faces / f"{v['video_id']}.meta.npz", frame_idx=np.arange(32), landmarks=points / 32)
+        np.savez(faces / f"{v['video_id']}.meta.npz", frame_idx=np.arange(32), landmarks=points / 32,
+                 boxes=np.tile([10.0, 10.0, 40.0 + k, 40.0 + k], (32, 1)))
     run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "2", "--out", "data/logo", cwd=tmp_path)
+
+
+def test_folds_train_and_pool_into_one_test_set(tmp_path):
+    """Two leave-generator-out folds of small made-up videos: one tiny model per fold, pooled."""
+    two_folds_of_drawn_faces(tmp_path)
     folds = common.read_csv(tmp_path / "data" / "logo" / "folds.csv")
     for k in (1, 2):
         run_script("04_train_3dcnn.py", *TINY_TRAIN, "--clips", f"data/logo/fold_{k}", "--out", f"runs/logo/fold_{k}/c3d",
@@ -184,17 +191,7 @@ def test_a_paired_comparison_tells_a_better_model_and_refuses_different_videos(t
 def test_leave_generator_out_shares_its_folds_between_processes(tmp_path):
     """--folds 1 and --folds 2 (two processes, one after the other here) train one fold each and pool
     nothing; the run without --folds finds both finished and writes the one pooled report."""
-    from test_pseudo_fakes import talking_clip
-
-    videos = videos_of({"LipSync": 3, "FaceSwap": 3, "g3": 2, "g4": 2}, reals=10)
-    faces = tmp_path / "data" / "faces"
-    write_faces(faces, videos)
-    for k, v in enumerate(videos):
-        crops, points = talking_clip(k, t=32, size=32)
-        np.save(faces / f"{v['video_id']}.npy", crops)
-        np.savez(faces / f"{v['video_id']}.meta.npz", frame_idx=np.arange(32), landmarks=points / 32,
-                 boxes=np.tile([10.0, 10.0, 40.0 + k, 40.0 + k], (32, 1)))
-    run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "2", "--out", "data/logo", cwd=tmp_path)
+    two_folds_of_drawn_faces(tmp_path)
     logo = ["--clips", "data/logo", "--name", "c3d"]
     train = ["--", "04_train_3dcnn.py", *TINY_TRAIN]
     for k in (1, 2):
