@@ -48,8 +48,15 @@ AT_VAL = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "apcer",
 # The video-level scores that get a 95% bootstrap interval (resampling the test videos): at the
 # thresholds 0.5 and, for the *_val ones, the validation threshold.
 INTERVALS = ("auc", "accuracy", "balanced_accuracy", "f1", "mse", "eer", "accuracy_val", "balanced_accuracy_val", "f1_val")
+# With --pool over several seeds: how many, and the mean and spread of each seed's own video AUC
+# (the `auc` column scores the seed-averaged P(fake)); and, where the faces are at hand, the rank
+# correlation of the video scores with the face crops' sharpness (a model that reads footage
+# quality shows it here).
+SEED_FIELDS = ["seeds", "auc_seed_mean", "auc_seed_sd", "spearman_sharpness"]
 RESULT_FIELDS = (["model", "level", "n", "n_real", "n_fake"] + SCORES + ["threshold_val"] + [f"{k}_val" for k in AT_VAL]
-                 + [f"{k}_ci_{end}" for k in INTERVALS for end in ("low", "high")] + ["perturb", "trained_on", "tested_on"])
+                 + [f"{k}_ci_{end}" for k in INTERVALS for end in ("low", "high")] + SEED_FIELDS
+                 + ["perturb", "trained_on", "tested_on"])
+SEED_AUC_FIELDS = ["model", "seed", "family", "n_fake", "n_real", "auc"]
 METHOD_FIELDS = ["model", "level", "method", "n_fake", "n_real", "auc", "auc_ci_low", "auc_ci_high", "detected",
                  "detected_val"]
 FAMILY_FIELDS = ["model", "level", "family", "methods", "n_fake", "n_real", "auc", "auc_ci_low", "auc_ci_high",
@@ -240,7 +247,7 @@ def judge_video(args, runs, device) -> None:
 def level_items(rows: list[dict], probs: np.ndarray, level: str) -> list[dict]:
     """Scored items of one level: clips as they are, or videos (mean of their clips)."""
     clips = [{"level": "clip", "id": r["clip_id"], "video_id": r["video_id"], "label": int(r["label"]),
-              "method": r["method"], "prob": float(p)} for r, p in zip(rows, probs)]
+              "method": r["method"], "group": r.get("group", ""), "prob": float(p)} for r, p in zip(rows, probs)]
     if level == "clip":
         return clips
     return [{"level": "video", "id": v["video_id"], **v} for v in common.video_level(clips)]
@@ -360,35 +367,105 @@ def subset_scores(y: np.ndarray, p: np.ndarray, sel: np.ndarray, lv: dict, level
             "detected_val": round(float((p[fakes] >= threshold).mean()), 4)}
 
 
+def seed_of(run: Path) -> str:
+    """runs/logo/seed_2/fold_1/c3d -> 'seed_2'; '' for a run outside a seed folder."""
+    return run.parent.parent.name if run.parent.parent.name.startswith("seed_") else ""
+
+
+def pool_one_seed(evs: list[dict], name: str, level: str) -> tuple[list[dict], np.ndarray]:
+    """The items of one seed's folds at one level, each fold's own validation threshold beside
+    each item. Every item must be tested by exactly one fold: the folds of one 02 --folds are."""
+    items = [i for e in evs for i in e["levels"][level]["items"]]
+    ids = [i["id"] for i in items]
+    if len(ids) != len(set(ids)):
+        twice = next(i for i in ids if ids.count(i) > 1)
+        sys.exit(f"error: --pool: {twice} is in the test split of two of {name}'s folds; pool the runs of "
+                 "one 02_make_clips.py --folds (each video is tested by one fold only), or put the runs of each "
+                 "seed's folds in a folder of their own (runs/logo/seed_S/fold_K/NAME)")
+    thresholds = np.concatenate([np.full(len(e["levels"][level]["items"]), e["levels"][level]["threshold"])
+                                 for e in evs])
+    return items, thresholds
+
+
 def pool_folds(runs: list[Path], args, device) -> dict:
     """--pool: the runs of each name (one per fold of 02 --folds), each scored on its own fold's test
-    split, pooled into one evaluation per name. Every video must be tested by exactly one fold: the
-    folds of one 02 --folds run are. Each fold's scores are read against its own validation
-    threshold (a per-video threshold in the pooled 'val' metrics)."""
+    split, pooled into one evaluation per name. Each fold's scores are read against its own
+    validation threshold (a per-video threshold in the pooled 'val' metrics).
+
+    Several seeds (runs/logo/seed_S/fold_K/NAME: the folds of 02 --folds --seed S, trained with
+    --seed S): each seed's folds are pooled as above, then every item's P(fake) and threshold are
+    averaged over the seeds, which must all have tested the same items. The report scores these
+    seed-averaged scores; each seed's own video AUC is kept beside them (`seed_auc`), since the
+    spread between seeds is what says how far one run can be trusted."""
     by_name: dict[str, list[Path]] = {}
     for run in runs:
         by_name.setdefault(run.name, []).append(run)
     evaluated = {}
-    for name, fold_runs in by_name.items():
-        evs = [evaluate_run(run, args, device) for run in tqdm(fold_runs, desc=f"evaluating {name}", unit="fold")]
-        pooled = {"config": evs[0]["config"], "levels": {}, "tested_on": evs[0]["tested_on"],
-                  "test_synthetic": evs[0]["test_synthetic"], "folds": len(evs),
-                  "test_dir": f"{len(evs)} leave-generator-out folds ({', '.join(str(e['test_dir']) for e in evs)})"}
+    for name, name_runs in by_name.items():
+        by_seed: dict[str, list[Path]] = {}
+        for run in name_runs:
+            by_seed.setdefault(seed_of(run), []).append(run)
+        evs = {seed: [evaluate_run(run, args, device) for run in seed_runs]
+               for seed, seed_runs in tqdm(sorted(by_seed.items()), desc=f"evaluating {name}", unit="seed")}
+        first = next(iter(evs.values()))
+        folds = len(first)
+        pooled = {"config": first[0]["config"], "levels": {}, "tested_on": first[0]["tested_on"],
+                  "test_synthetic": first[0]["test_synthetic"], "folds": folds, "seeds": sorted(evs), "seed_auc": {},
+                  "test_dir": (f"{folds} leave-generator-out folds" + (f" x {len(evs)} seeds" if len(evs) > 1 else "")
+                               + f" ({', '.join(str(e['test_dir']) for seed in evs.values() for e in seed)})")}
         for level in LEVELS:
-            items = [i for e in evs for i in e["levels"][level]["items"]]
-            ids = [i["id"] for i in items]
-            if len(ids) != len(set(ids)):
-                twice = next(i for i in ids if ids.count(i) > 1)
-                sys.exit(f"error: --pool: {twice} is in the test split of two of {name}'s folds; pool the runs of "
-                         "one 02_make_clips.py --folds (each video is tested by one fold only)")
+            per_seed = {seed: pool_one_seed(seed_evs, name, level) for seed, seed_evs in evs.items()}
+            ids = {seed: [i["id"] for i in items] for seed, (items, _) in per_seed.items()}
+            if len({frozenset(v) for v in ids.values()}) > 1:
+                sys.exit(f"error: --pool: the seeds of {name} did not test the same {level}s; make every seed's folds "
+                         "from the same faces with the same 02_make_clips.py flags but --seed")
+            items, _ = next(iter(per_seed.values()))
+            by_id = {seed: {it["id"]: (float(it["prob"]), float(t)) for it, t in zip(its, th)}
+                     for seed, (its, th) in per_seed.items()}
+            items = [{**it, "prob": float(np.mean([by_id[s][it["id"]][0] for s in by_id]))} for it in items]
+            per_item = np.array([np.mean([by_id[s][it["id"]][1] for s in by_id]) for it in items])
             y, p = arrays(items)
-            per_item = np.concatenate([np.full(len(e["levels"][level]["items"]), e["levels"][level]["threshold"])
-                                       for e in evs])
             pooled["levels"][level] = {"items": items, "y": y, "p": p, "threshold": float(np.median(per_item)),
                                        "at_val_threshold": per_item, "at_05": common.binary_metrics(y, p, 0.5),
                                        "at_val": common.binary_metrics(y, p, per_item)}
+            if level == "video":
+                pooled["seed_items"] = {seed: its for seed, (its, _) in per_seed.items()}
         evaluated[name] = pooled
     return evaluated
+
+
+def seed_spread(name: str, ev: dict, by_seed: list[dict]) -> dict:
+    """--pool over several seeds: each seed's own video AUC, overall and per family, appended to
+    by_seed; their count, mean and standard deviation returned for results.csv."""
+    seed_items = ev.get("seed_items") or {}
+    if len(seed_items) < 2:
+        return {}
+    aucs = []
+    for seed, items in seed_items.items():
+        y, p = arrays(items)
+        family = np.array([common.family_of(i["method"]) for i in items])
+        for fam in ["all", *[f for f in common.FAMILIES if (family == f).any()]]:
+            sel = (y == 0) | (family == fam) if fam != "all" else np.ones(len(y), bool)
+            auc = common.rank_auc(y[sel], p[sel])
+            by_seed.append({"model": name, "seed": seed, "family": fam, "n_fake": int(y[sel].sum()),
+                            "n_real": int((y[sel] == 0).sum()), "auc": round(auc, 4)})
+            if fam == "all":
+                aucs.append(auc)
+    return {"seeds": len(aucs), "auc_seed_mean": round(float(np.mean(aucs)), 4),
+            "auc_seed_sd": round(float(np.std(aucs, ddof=1)), 4)}
+
+
+def sharpness_correlation(items: list[dict], p: np.ndarray, config: dict) -> float | str:
+    """Spearman's rank correlation between the video scores and the sharpness of each video's face
+    crops (common.face_sharpness), or '' where the face arrays are not at hand. Near zero: the
+    scores do not follow footage quality. Strongly negative: softer faces are called fake."""
+    faces = Path(config.get("faces") or "")
+    if not all((faces / f"{i['video_id']}.npy").is_file() for i in items):
+        return ""
+    from scipy.stats import spearmanr  # scikit-learn depends on SciPy, so it is always there
+
+    sharp = [common.face_sharpness(faces / f"{i['video_id']}.npy") for i in items]
+    return round(float(spearmanr(p, sharp).statistic), 4)
 
 
 def main(argv=None):
@@ -405,7 +482,7 @@ def main(argv=None):
         refuse_mixed_test_sets(runs, args)
         evaluated = {run.name: evaluate_run(run, args, device) for run in tqdm(runs, desc="evaluating", unit="model")}
 
-    results, by_method, by_family = [], [], []
+    results, by_method, by_family, by_seed = [], [], [], []
     for name, ev in evaluated.items():
         for level, lv in ev["levels"].items():
             y, p, m, mv = lv["y"], lv["p"], lv["at_05"], lv["at_val"]
@@ -418,6 +495,8 @@ def main(argv=None):
                    "tested_on": f"{args.split} split of {ev['test_dir']}: {ev['tested_on']}"}
             if level == "video":  # resample videos, the independent units, for the intervals
                 row.update(intervals(y, p, lv.get("at_val_threshold", lv["threshold"]), args))
+                row.update(seed_spread(name, ev, by_seed))
+                row["spearman_sharpness"] = sharpness_correlation(lv["items"], p, ev["config"])
             results.append({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
             methods = sorted({i["method"] for i in lv["items"]} - {"real"})
             for method in methods:
@@ -440,10 +519,22 @@ def main(argv=None):
                                   "methods": " ".join(sorted({i["method"] for i, e in zip(lv["items"], easy)
                                                               if not e and i["method"] != "real"})),
                                   **subset_scores(y, p, sel, lv, level, args)})
+            # The paired subset: the people (groups) that have both a real and a fake test video,
+            # such as a fake and the real video it was made from. There the footage is the same, so
+            # what separates them is the fake itself.
+            paired = common.paired_groups(lv["items"])
+            sel = np.array([i.get("group", "") in paired for i in lv["items"]])
+            if sel.any():
+                by_family.append({"model": name, "level": level, "family": "same person (paired)",
+                                  "methods": " ".join(sorted({i["method"] for i, e in zip(lv["items"], sel)
+                                                              if e and i["method"] != "real"})),
+                                  **subset_scores(y, p, sel, lv, level, args)})
         common.write_csv(out / f"predictions_{name}.csv", ev["levels"]["clip"]["items"] + ev["levels"]["video"]["items"],
                          ["level", "id", "video_id", "label", "method", "prob"])
 
     common.write_csv(out / "results.csv", results, RESULT_FIELDS)
+    if by_seed:
+        common.write_csv(out / "by_seed.csv", by_seed, SEED_AUC_FIELDS)
     common.write_csv(out / "by_method.csv", by_method, METHOD_FIELDS)
     common.write_csv(out / "by_family.csv", by_family, FAMILY_FIELDS)
     first = next(iter(evaluated.values()))  # every run has the same test set (refuse_mixed_test_sets)
