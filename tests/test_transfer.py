@@ -342,3 +342,24 @@ def test_face_sharpness_falls_with_blur_and_paired_groups_hold_both_classes(tmp_
     assert common.face_sharpness(tmp_path / "soft.npy") < 0.5 * common.face_sharpness(tmp_path / "sharp.npy")
     items = [{"group": "a", "label": 0}, {"group": "a", "label": 1}, {"group": "b", "label": 1}, {"group": "c", "label": 0}]
     assert common.paired_groups(items) == {"a"}
+
+
+def test_the_talking_head_protocol_keeps_talking_heads_and_never_trains_on_a_tested_one(tmp_path):
+    """02 --folds --families 'talking head': the other families' fakes are left out altogether, every
+    real video stays, and no fold's training sees a generator its test holds."""
+    videos = videos_of({"emo": 3, "vasa-1": 3, "loopy": 2, "float": 2, "wav2lip": 3, "liveportrait": 3}, reals=12)
+    write_faces(tmp_path / "data" / "faces", videos)
+    out = run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "2", "--families", "talking head", "--out", "data/th",
+                     cwd=tmp_path)
+    assert "left out 6 fakes of other families" in out.stdout
+    folds = common.read_csv(tmp_path / "data" / "th" / "folds.csv")
+    assert {r["method"] for r in folds} == {"real", "emo", "vasa-1", "loopy", "float"}
+    assert sum(r["label"] == "0" for r in folds) == sum(v["label"] == "0" for v in videos)
+    for k in (1, 2):
+        rows = common.read_csv(tmp_path / "data" / "th" / f"fold_{k}" / "clips.csv")
+        tested = {r["method"] for r in rows if r["split"] == "test" and r["label"] == "1"}
+        learned = {r["method"] for r in rows if r["split"] != "test" and r["label"] == "1"}
+        assert tested and tested.isdisjoint(learned)
+    wrong = run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "2", "--families", "talking heads", cwd=tmp_path,
+                       check=False)
+    assert wrong.returncode != 0 and "expected one or more of" in wrong.stderr
