@@ -57,6 +57,12 @@ RESULT_FIELDS = (["model", "level", "n", "n_real", "n_fake"] + SCORES + ["thresh
                  + [f"{k}_ci_{end}" for k in INTERVALS for end in ("low", "high")] + SEED_FIELDS
                  + ["perturb", "trained_on", "tested_on"])
 SEED_AUC_FIELDS = ["model", "seed", "family", "n_fake", "n_real", "auc"]
+# The quality check (--quality-check): degradations that change how a real video looks and not
+# whether it is real. A detector whose P(fake) moves with them, or whose scores follow the face
+# crops' sharpness, reads footage quality rather than the face (docs/model-card.md).
+QUALITY_CHECKS = ("blur:1.5", "resize:0.5", "jpeg:30")
+QUALITY_LIMITS = {"shift": 0.05, "spearman": 0.2}
+QUALITY_FIELDS = ["model", "check", "n_real", "before", "after", "shift", "limit", "passed"]
 METHOD_FIELDS = ["model", "level", "method", "n_fake", "n_real", "auc", "auc_ci_low", "auc_ci_high", "detected",
                  "detected_val"]
 FAMILY_FIELDS = ["model", "level", "family", "methods", "n_fake", "n_real", "auc", "auc_ci_low", "auc_ci_high",
@@ -81,6 +87,12 @@ def parse_args(argv=None):
                         "runs/logo/fold_*/c3d) were trained on different folds; each scores its own fold's test "
                         "split, and their scores are pooled into one test set in which every video was scored by a "
                         "model that never saw its generator or its person (default: each run on its own)")
+    p.add_argument("--quality-check", action="store_true",
+                   help="also score the test split's real videos blurred (blur:1.5), at half resolution (resize:0.5) "
+                        "and compressed (jpeg:30), and report how far each moves their mean P(fake), beside the rank "
+                        "correlation of the video scores with the face crops' sharpness: a detector of fakes should "
+                        "not call a softer real video fake (quality.csv; a warning past a shift of "
+                        f"{QUALITY_LIMITS['shift']} or a correlation of {QUALITY_LIMITS['spearman']}) (default: off)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of the test videos for the 95%% intervals (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and of the noise perturbation (default: %(default)s)")
     p.add_argument("--video", default=None, help="judge this one video instead of writing a report")
@@ -303,10 +315,11 @@ def evaluate_run(run: Path, args, device) -> dict:
                  f"{test_dir / 'clips.csv'}. Cut clips at least that long with 02_make_clips.py --clip-len.")
     test_probs = predict(model, test_set, device, args.batch_size)
     val_probs = predict(model, val_set, device, args.batch_size)
+    quality = real_quality_scores(model, test_rows, test_faces, seen, args, device) if args.quality_check else {}
     test_settings = common.read_json(test_dir / "settings.json") if (test_dir / "settings.json").is_file() else {}
     test_source = (test_settings.get("face_settings") or {}).get("source")
     out = {"config": config, "levels": {}, "test_dir": test_dir, "tested_on": common.describe_source(test_source),
-           "test_synthetic": common.is_synthetic(test_source)}
+           "test_synthetic": common.is_synthetic(test_source), "quality": quality}
     for level in LEVELS:
         items = level_items(test_rows, test_probs, level)
         y, p = arrays(items)
@@ -319,6 +332,42 @@ def evaluate_run(run: Path, args, device) -> dict:
         out["levels"][level] = {"items": items, "y": y, "p": p, "threshold": threshold,
                                 "at_05": common.binary_metrics(y, p, 0.5), "at_val": common.binary_metrics(y, p, threshold)}
     return out
+
+
+def real_quality_scores(model, rows: list[dict], faces: Path, seen: dict, args, device) -> dict[str, dict[str, float]]:
+    """{check: {video_id: P(fake)}} of the real videos among `rows`, as they are ('none') and under
+    each degradation of QUALITY_CHECKS (each clip degraded frame by frame, then shrunk to the
+    model's input as usual)."""
+    real = [r for r in rows if r["label"] == "0" and not r.get("pseudo")]
+    out = {}
+    for check in ("none", *QUALITY_CHECKS):
+        perturbations = [] if check == "none" else common.parse_perturbations([check])
+        data = common.ClipDataset(real, faces, seed=args.seed, perturbations=perturbations, **seen)
+        probs = predict(model, data, device, args.batch_size)
+        out[check] = {v["video_id"]: v["prob"] for v in common.video_level(
+            [{"video_id": r["video_id"], "label": 0, "prob": p} for r, p in zip(real, probs)])}
+    return out
+
+
+def quality_rows(name: str, quality: dict[str, dict[str, float]], spearman) -> list[dict]:
+    """quality.csv's rows for one model: each degradation's shift of the real videos' mean P(fake),
+    and the rank correlation of the video scores with sharpness, each against its limit."""
+    rows = []
+    before = quality.get("none") or {}
+    for check in QUALITY_CHECKS:
+        if check not in quality or not before:
+            continue
+        ids = sorted(before)
+        b = float(np.mean([before[v] for v in ids]))
+        a = float(np.mean([quality[check][v] for v in ids]))
+        rows.append({"model": name, "check": check, "n_real": len(ids), "before": round(b, 4), "after": round(a, 4),
+                     "shift": round(a - b, 4), "limit": QUALITY_LIMITS["shift"],
+                     "passed": abs(a - b) <= QUALITY_LIMITS["shift"]})
+    if spearman not in ("", None):
+        rows.append({"model": name, "check": "spearman(score, sharpness)", "n_real": "", "before": "", "after": "",
+                     "shift": spearman, "limit": QUALITY_LIMITS["spearman"],
+                     "passed": abs(float(spearman)) <= QUALITY_LIMITS["spearman"]})
+    return rows
 
 
 def intervals(y: np.ndarray, p: np.ndarray, threshold, args) -> dict:
@@ -430,6 +479,12 @@ def pool_folds(runs: list[Path], args, device) -> dict:
                                        "at_val": common.binary_metrics(y, p, per_item)}
             if level == "video":
                 pooled["seed_items"] = {seed: its for seed, (its, _) in per_seed.items()}
+        # the quality check's real videos: each tested by one fold per seed, averaged over the seeds
+        checks = {c for seed_evs in evs.values() for e in seed_evs for c in e["quality"]}
+        pooled["quality"] = {c: {v: float(np.mean([e["quality"][c][v] for seed_evs in evs.values() for e in seed_evs
+                                                   if v in e["quality"].get(c, {})]))
+                                 for v in {v for seed_evs in evs.values() for e in seed_evs
+                                           for v in e["quality"].get(c, {})}} for c in checks}
         evaluated[name] = pooled
     return evaluated
 
@@ -482,7 +537,7 @@ def main(argv=None):
         refuse_mixed_test_sets(runs, args)
         evaluated = {run.name: evaluate_run(run, args, device) for run in tqdm(runs, desc="evaluating", unit="model")}
 
-    results, by_method, by_family, by_seed = [], [], [], []
+    results, by_method, by_family, by_seed, quality = [], [], [], [], []
     for name, ev in evaluated.items():
         for level, lv in ev["levels"].items():
             y, p, m, mv = lv["y"], lv["p"], lv["at_05"], lv["at_val"]
@@ -497,6 +552,7 @@ def main(argv=None):
                 row.update(intervals(y, p, lv.get("at_val_threshold", lv["threshold"]), args))
                 row.update(seed_spread(name, ev, by_seed))
                 row["spearman_sharpness"] = sharpness_correlation(lv["items"], p, ev["config"])
+                quality += quality_rows(name, ev.get("quality") or {}, row["spearman_sharpness"])
             results.append({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
             methods = sorted({i["method"] for i in lv["items"]} - {"real"})
             for method in methods:
@@ -535,6 +591,8 @@ def main(argv=None):
     common.write_csv(out / "results.csv", results, RESULT_FIELDS)
     if by_seed:
         common.write_csv(out / "by_seed.csv", by_seed, SEED_AUC_FIELDS)
+    if args.quality_check:
+        common.write_csv(out / "quality.csv", quality, QUALITY_FIELDS)
     common.write_csv(out / "by_method.csv", by_method, METHOD_FIELDS)
     common.write_csv(out / "by_family.csv", by_family, FAMILY_FIELDS)
     first = next(iter(evaluated.values()))  # every run has the same test set (refuse_mixed_test_sets)
@@ -552,19 +610,26 @@ def main(argv=None):
                  for name in [run.name]}
     if histories:
         common.plot_training_curves(histories, out / "training_curves.png")
-    write_report(out, results, by_method, by_family, evaluated, args, perturb)
+    write_report(out, results, by_method, by_family, evaluated, args, perturb, quality)
     write_latex_tables(out)
 
     print(f"\n{'model':<20} {'level':<6} {'acc':>6} {'bal.acc':>7} {'f1':>6} {'auc':>6} {'eer':>6} {'acer@val':>8}")
     for r in results:
         print(f"{r['model']:<20} {r['level']:<6} {r['accuracy']:>6.3f} {r['balanced_accuracy']:>7.3f} {r['f1']:>6.3f} "
               f"{r['auc']:>6.3f} {r['eer']:>6.3f} {r['acer_val']:>8.3f}")
+    if args.quality_check:
+        print("\nquality check, real test videos (a detector of fakes should not move with footage quality):")
+        for r in quality:
+            what = (f"mean P(fake) {r['before']:.3f} -> {r['after']:.3f}, shift {r['shift']:+.3f}" if r["before"] != ""
+                    else f"{float(r['shift']):+.3f}")
+            print(f"  {r['model']:<20} {r['check']:<28} {what}  "
+                  + ("ok" if r["passed"] else f"WARNING: past {r['limit']}: this model reads footage quality"))
     print(f"\nwrote {out / 'report.md'}, results.csv, by_method.csv, their LaTeX tables (results.tex, by_method.tex) "
-          "and plots")
+          + ("quality.csv " if args.quality_check else "") + "and plots")
 
 
 def write_report(out: Path, results: list[dict], by_method: list[dict], by_family: list[dict], evaluated: dict, args,
-                 perturb: str) -> None:
+                 perturb: str, quality: list[dict] = ()) -> None:
     """report.md: what was tested on what, the results as Markdown tables, the figures, the models."""
 
     def f(v):
@@ -618,6 +683,19 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], by_famil
                          f"| {f(r['acer_val'])} | {f(r['accuracy_val'])} | {f(r['balanced_accuracy_val'])} |")
         lines += ["", f"![ROC, {level} level](roc_{level}.png) ![confusion matrices](confusion_{level}.png)",
                   "", f"![scores](scores_{level}.png)", ""]
+    if quality:
+        lines += ["## Quality check (real test videos)", "",
+                  "How far a degradation that leaves a real video real moves the mean P(fake) of the real test "
+                  f"videos (limit {QUALITY_LIMITS['shift']}), and the rank correlation (Spearman) of all test videos' "
+                  f"scores with the sharpness of their face crops (limit {QUALITY_LIMITS['spearman']}). Past a limit, "
+                  "the model reads footage quality: a softer real video looks fake to it.", "",
+                  "| model | check | mean P(fake) before | after | shift or correlation | within the limit |",
+                  "|---|---|---|---|---|---|"]
+        for r in quality:
+            lines.append(f"| {r['model']} | {r['check']} | {r['before'] if r['before'] == '' else f(r['before'])} | "
+                         f"{r['after'] if r['after'] == '' else f(r['after'])} | {float(r['shift']):+.3f} | "
+                         f"{'yes' if r['passed'] else '**no**'} |")
+        lines.append("")
     if by_family:
         lines += ["## By family of generators (video level)", "",
                   "Each family's fakes against all real test videos (common.GENERATOR_FAMILIES says which generator "

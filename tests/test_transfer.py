@@ -147,13 +147,17 @@ def test_folds_train_and_pool_into_one_test_set(tmp_path):
     for k in (1, 2):
         run_script("04_train_3dcnn.py", *TINY_TRAIN, "--clips", f"data/logo/fold_{k}", "--out", f"runs/logo/fold_{k}/c3d",
                    cwd=tmp_path)
-    run_script("05_evaluate.py", "--pool", "--runs", "runs/logo/fold_1/c3d", "runs/logo/fold_2/c3d",
-               "--out", "runs/report_logo", cwd=tmp_path)
+    out = run_script("05_evaluate.py", "--pool", "--quality-check", "--runs", "runs/logo/fold_1/c3d",
+                     "runs/logo/fold_2/c3d", "--out", "runs/report_logo", cwd=tmp_path)
     report = tmp_path / "runs" / "report_logo"
+    quality = common.read_csv(report / "quality.csv")  # every real test video of both folds, under each check
+    assert [r["check"] for r in quality] == ["blur:1.5", "resize:0.5", "jpeg:30", "spearman(score, sharpness)"]
+    assert int(quality[0]["n_real"]) == sum(r["fold"] != "" and r["label"] == "0" for r in folds)
+    assert "quality check" in out.stdout and "Quality check" in (report / "report.md").read_text()
     video = next(r for r in common.read_csv(report / "results.csv") if r["level"] == "video")
     assert int(video["n"]) == sum(r["fold"] != "" for r in folds)  # every tested video once
     families = {r["family"] for r in common.read_csv(report / "by_family.csv")}
-    assert families == {"lip-sync", "face swap", "other"}
+    assert families == {"lip-sync", "face swap", "other", "same person (paired)"}  # some fakes are of tested reals
     assert "leave-generator-out" in (report / "report.md").read_text()
     twice = run_script("05_evaluate.py", "--pool", "--runs", "runs/logo/fold_1/c3d", "runs/logo/fold_1/c3d",
                        "--out", "runs/x", cwd=tmp_path, check=False)
