@@ -143,6 +143,9 @@ def main(argv=None):
     p.add_argument("--jobs", type=int, default=1,
                    help="train this many folds at once, each with an equal share of the CPU's threads; 2 on a "
                         "2-core machine (docs/benchmarks.md measures it) (default: %(default)s)")
+    p.add_argument("--quality-check", action="store_true",
+                   help="05's quality check on the pooled report: how far blur, half resolution and JPEG move the "
+                        "real test videos' mean P(fake) (quality.csv; about three times the evaluation's time)")
     p.add_argument("train", nargs=argparse.REMAINDER,
                    help="after --: the training script (03_train_cnn_lstm.py or 04_train_3dcnn.py) and its flags")
     args = p.parse_args(argv)
@@ -180,7 +183,7 @@ def main(argv=None):
         return
     report = Path(args.runs) / f"report_{args.name}"
     subprocess.run([sys.executable, str(ROOT / "05_evaluate.py"), "--pool", "--runs", *map(str, runs),
-                    "--out", str(report)], check=True)
+                    "--out", str(report), *(["--quality-check"] if args.quality_check else [])], check=True)
     # Beside it, what each fold's own validation said (its best epoch): on seen generators and on
     # pseudo-fakes of held-out people. The two numbers can be far apart; only the pooled one
     # measures transfer to generators never seen.
