@@ -148,8 +148,8 @@ for _key, (_folder, _runs, _data) in TRANSFER.items():
         "Generators left out (4 folds x 3 seeds, all shared material)", {_key: (_runs,)},
         tested="weights/all_videos.csv" if _key not in SHARED_TRANSFER else "benchmarks/shared_videos.csv")
 # 05's files copied as they are. Only one figure is kept in git (roc.png, drawn here): every PNG is a binary.
-FILES = ("results.csv", "by_method.csv", "by_family.csv", "by_seed.csv", "results.tex", "by_method.tex", "by_family.tex",
-         "folds.json")
+FILES = ("results.csv", "by_method.csv", "by_family.csv", "by_seed.csv", "quality.csv", "results.tex", "by_method.tex",
+         "by_family.tex", "folds.json")
 # Macro name prefixes for the runs the text quotes (run folder name -> LaTeX-safe name).
 MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "frame_baseline": "Base", **TRANSFER_NAMES,
           **{f"logo_{k}": f"Logo{v}" for k, v in TRANSFER_NAMES.items()}}
@@ -794,6 +794,10 @@ def transfer_rows(results_dir: Path = RESULTS) -> list[dict]:
         video = next(r for r in read_csv(folder / "results.csv") if r["level"] == "video")
         row = {"key": key, **describe_run(configs[key]), "real videos": data, "tested": tested_set(key)}
         row.update(estimate_scores(video, folder / "by_family.csv"))
+        quality = {r["check"]: r["shift"] for r in read_csv(folder / "quality.csv")} \
+            if (folder / "quality.csv").is_file() else {}
+        row["quality shifts"] = " / ".join(f"{float(quality[c]):+.2f}" for c in ("blur:1.5", "resize:0.5", "jpeg:30")
+                                           if c in quality)
         folds = common.read_json(folder / "folds.json") if (folder / "folds.json").is_file() else {}
         row["val_auc"] = folds.get("mean_val_auc", "")
         rows.append(row)
@@ -805,7 +809,8 @@ def transfer_rows(results_dir: Path = RESULTS) -> list[dict]:
             rows.append({"key": f"{name}:{video['model']}", "model": f"footage cues: {video['model']}",
                          "encoder": "none", "learns from": "genuine fakes too", "pseudo-fakes": "none", "fakes made": "",
                          "masks": "", "frames": "", "real videos": "all", "tested": tested_set(name),
-                         **estimate_scores(video, folder / "by_family.csv", video["model"]), "val_auc": ""})
+                         **estimate_scores(video, folder / "by_family.csv", video["model"]), "quality shifts": "",
+                         "val_auc": ""})
     return rows
 
 
@@ -906,13 +911,14 @@ SHARED_COLUMNS = ("face swap", "reenactment", "lip-sync", "talking head", "same 
 def shared_markdown(rows: list[dict]) -> str:
     """The Markdown table of the estimates over all shared material, beside the footage-cue floor."""
     head = ("| model | tested | videos | AUC of the seed-averaged scores [95% CI] | seeds: mean +- sd (n) | "
-            + " | ".join(SHARED_COLUMNS) + " | Spearman with sharpness | validation AUC |")
-    lines = [head, "|" + "---|" * (7 + len(SHARED_COLUMNS))]
+            + " | ".join(SHARED_COLUMNS) + " | Spearman with sharpness | blur / half res. / JPEG: shift of the reals | "
+            "validation AUC |")
+    lines = [head, "|" + "---|" * (8 + len(SHARED_COLUMNS))]
     for r in shared_rows(rows):
         val = "--" if r["val_auc"] in ("", None) else two(r["val_auc"])
         lines.append(f"| {r['model']} | {r['tested']} | {r['videos']} | {interval_text(r, 'auc')} | {seeds_text(r)} | "
                      + " | ".join(interval_text(r, f) for f in SHARED_COLUMNS)
-                     + f" | {two(r['spearman_sharpness'])} | {val} |")
+                     + f" | {two(r['spearman_sharpness'])} | {r['quality shifts'] or '--'} | {val} |")
     return "\n".join(lines) + "\n"
 
 
