@@ -587,6 +587,10 @@ def main(argv=None):
                                   **subset_scores(y, p, sel, lv, level, args)})
         common.write_csv(out / f"predictions_{name}.csv", ev["levels"]["clip"]["items"] + ev["levels"]["video"]["items"],
                          ["level", "id", "video_id", "label", "method", "prob"])
+        if len(ev.get("seed_items") or {}) > 1:  # each seed's own video scores, for paired comparisons between seeds
+            common.write_csv(out / f"seeds_{name}.csv", [{"seed": seed, **i} for seed, items in ev["seed_items"].items()
+                                                         for i in items],
+                             ["seed", "video_id", "label", "method", "group", "prob"])
 
     common.write_csv(out / "results.csv", results, RESULT_FIELDS)
     if by_seed:
