@@ -319,7 +319,7 @@ def evaluate_run(run: Path, args, device) -> dict:
     test_settings = common.read_json(test_dir / "settings.json") if (test_dir / "settings.json").is_file() else {}
     test_source = (test_settings.get("face_settings") or {}).get("source")
     out = {"config": config, "levels": {}, "test_dir": test_dir, "tested_on": common.describe_source(test_source),
-           "test_synthetic": common.is_synthetic(test_source), "quality": quality}
+           "test_synthetic": common.is_synthetic(test_source), "quality": quality, "faces": test_faces}
     for level in LEVELS:
         items = level_items(test_rows, test_probs, level)
         y, p = arrays(items)
@@ -458,7 +458,7 @@ def pool_folds(runs: list[Path], args, device) -> dict:
                for seed, seed_runs in tqdm(sorted(by_seed.items()), desc=f"evaluating {name}", unit="seed")}
         first = next(iter(evs.values()))
         folds = len(first)
-        pooled = {"config": first[0]["config"], "levels": {}, "tested_on": first[0]["tested_on"],
+        pooled = {"config": first[0]["config"], "faces": first[0]["faces"], "levels": {}, "tested_on": first[0]["tested_on"],
                   "test_synthetic": first[0]["test_synthetic"], "folds": folds, "seeds": sorted(evs), "seed_auc": {},
                   "test_dir": (f"{folds} leave-generator-out folds" + (f" x {len(evs)} seeds" if len(evs) > 1 else "")
                                + f" ({', '.join(str(e['test_dir']) for seed in evs.values() for e in seed)})")}
@@ -510,11 +510,12 @@ def seed_spread(name: str, ev: dict, by_seed: list[dict]) -> dict:
             "auc_seed_sd": round(float(np.std(aucs, ddof=1)), 4)}
 
 
-def sharpness_correlation(items: list[dict], p: np.ndarray, config: dict) -> float | str:
+def sharpness_correlation(items: list[dict], p: np.ndarray, faces: Path) -> float | str:
     """Spearman's rank correlation between the video scores and the sharpness of each video's face
-    crops (common.face_sharpness), or '' where the face arrays are not at hand. Near zero: the
-    scores do not follow footage quality. Strongly negative: softer faces are called fake."""
-    faces = Path(config.get("faces") or "")
+    crops (common.face_sharpness; `faces`: the folder of the tested face arrays), or '' where they
+    are not at hand. Near zero: the scores do not follow footage quality. Strongly negative:
+    softer faces are called fake."""
+    faces = Path(faces)
     if not all((faces / f"{i['video_id']}.npy").is_file() for i in items):
         return ""
     from scipy.stats import spearmanr  # scikit-learn depends on SciPy, so it is always there
@@ -551,7 +552,7 @@ def main(argv=None):
             if level == "video":  # resample videos, the independent units, for the intervals
                 row.update(intervals(y, p, lv.get("at_val_threshold", lv["threshold"]), args))
                 row.update(seed_spread(name, ev, by_seed))
-                row["spearman_sharpness"] = sharpness_correlation(lv["items"], p, ev["config"])
+                row["spearman_sharpness"] = sharpness_correlation(lv["items"], p, ev["faces"])
                 quality += quality_rows(name, ev.get("quality") or {}, row["spearman_sharpness"])
             results.append({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
             methods = sorted({i["method"] for i in lv["items"]} - {"real"})
