@@ -132,6 +132,9 @@ SHARED_TRANSFER = {
     "shared_th_base_g_sbi": ("runs/shared_th/report_base_g_sbi", "runs/shared_th/seed_*/fold_*/base_g_sbi", "all"),
 }
 TRANSFER.update(SHARED_TRANSFER)
+TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "SharedCthree",
+                       "shared_base_g_sbi": "SharedBase", "shared_th_lstm_g_sbi": "ThLstm",
+                       "shared_th_c3d_g_sbi": "ThCthree", "shared_th_base_g_sbi": "ThBase"})
 # The footage-cue floor under the same folds (benchmarks/footage_cues.py): report folder -> paper/results name.
 CUE_REPORTS = {"runs/shared/report_cues": "shared_cues", "runs/shared_th/report_cues": "shared_th_cues"}
 # What each estimate tested: its key's prefix -> the words the tables use.
@@ -970,6 +973,8 @@ def main():
             for filename in FILES:
                 if (source / filename).is_file():
                     shutil.copy(source / filename, out / filename)
+            for seeds in source.glob("seeds_*.csv"):  # each seed's own scores (05 --pool over seeds)
+                shutil.copy(seeds, out / seeds.name)
             predictions = video_predictions(source)
             if predictions:
                 common.write_csv(out / "predictions_video.csv", predictions, list(predictions[0]))
