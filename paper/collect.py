@@ -27,19 +27,49 @@ tests/test_paper.py checks that the committed tables and numbers.tex are exactly
 files give, that the architecture tables are the configs' models, and that paper.tex and slides.tex
 quote no number of ours by hand.
 
-Run (from the repository root, after the Quickstart and the README's real-footage recipe):
-    python paper/collect.py          # then: make -C paper  (and make -C slides)
+Run (from the repository root):
+    python paper/collect.py --dry-run     # what it would write, and which reports runs/ holds; writes nothing
+    python paper/collect.py               # the tables and numbers.tex from the COMMITTED copies in paper/results/
+    python paper/collect.py --take-runs demo   # first copy runs/report (your Quickstart's) over paper/results/demo
+    make -C paper && make -C slides
+Without --take-runs nothing of paper/results/ is replaced by a report of runs/: the committed
+results are the paper's, and your own run of the Quickstart must not overwrite them by accident.
 To report a new result: add its report folder to REPORTS (with the runs whose architecture and
-settings the paper describes), run this, and use the macros and tables it writes (paper/README.md).
+settings the paper describes), run this with --take-runs NAME, and use the macros and tables it
+writes (paper/README.md).
 """
 
-import json
-import shutil
+import argparse
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="Write the paper's and the slides' tables and numbers (paper/results/*/*.tex, paper/numbers.tex, "
+                    "the generated tables of README.md and docs/) from the committed reports in paper/results/.",
+        epilog="Nothing under paper/results/ is replaced by a report of runs/ unless --take-runs names it. "
+               "Reports and the commands that make them: paper/README.md.")
+    p.add_argument("--take-runs", nargs="*", metavar="NAME", default=None,
+                   help="copy these reports from runs/ over their committed copies in paper/results/ first "
+                        "(e.g. --take-runs demo: runs/report -> paper/results/demo); with no NAME, every report "
+                        "that runs/ holds (default: none; the committed copies are used)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="write nothing: do the whole collection in a scratch copy and list the files it would "
+                        "add or change (default: off)")
+    return p.parse_args(argv)
+
+
+if __name__ == "__main__":
+    # Parsed before the imports below (torch, through common.py): --help answers at once and writes nothing.
+    ARGS = parse_args()
+
+import json  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -838,11 +868,27 @@ def fill_doc_tables(text: str, rows: list[dict]) -> str:
     return re.sub(r"<!-- collect:(\w+) -->\n.*?<!-- /collect -->", fill, text, flags=re.S)
 
 
-def main():
+# Where the commands behind each report are (the message for a report that is neither committed nor in runs/).
+COMMANDS = {"demo": "README.md, Quickstart", "all_val": "docs/real-footage.md, The recipe",
+            "real": "docs/real-footage.md, The first recipe, for the record",
+            "real_pseudo": "docs/real-footage.md, The first recipe, for the record",
+            "real_jpeg": "docs/real-footage.md, Ablation and robustness",
+            "ablation": "docs/real-footage.md, Ablation and robustness"}
+
+
+def relative(path: Path, root: Path) -> str:
+    """A path as the user knows it (paper/results/demo), also when a dry run writes into a scratch copy."""
+    return str(path.relative_to(root))
+
+
+def collect(take: set[str], results: Path, root: Path) -> None:
+    """The whole collection, written under root (the repository, or a dry run's scratch copy of what it writes):
+    results is root's paper/results. take: the reports to copy from runs/ first."""
     copied = 0
     for name, report in REPORTS.items():
-        source, out = ROOT / report.folder, RESULTS / name
-        if (source / "results.csv").is_file():
+        source, out = ROOT / report.folder, results / name
+        in_runs, committed = (source / "results.csv").is_file(), (out / "results.csv").is_file()
+        if in_runs and name in take:
             out.mkdir(parents=True, exist_ok=True)
             for filename in FILES:
                 if (source / filename).is_file():
@@ -854,13 +900,17 @@ def main():
                 shutil.copy(source / "roc_video.png", out / "roc_video.png")
             copied += 1
             fresh = True
-            print(f"copied {source} -> {out}")
-        elif not (out / "results.csv").is_file():
-            print(f"skipped {name}: {source / 'results.csv'} not found (run the commands the README gives for it)")
+            print(f"copied {report.folder} -> {relative(out, root)}")
+        elif not committed:
+            where = COMMANDS.get(name, "docs/real-footage.md, Choosing by transfer")
+            print(f"skipped {name}: no committed copy in {relative(out, root)}"
+                  + (f"; {report.folder} has one: add --take-runs {name} to copy it in" if in_runs
+                     else f" and no {report.folder}/results.csv (its commands: {where})"))
             continue
         else:
             fresh = False
-            print(f"kept {out} ({source} not found)")
+            print(f"kept {relative(out, root)}" + (f" ({report.folder} has a report too: --take-runs {name} "
+                                                   "copies it over the committed one)" if in_runs else ""))
         # the configs of a kept report stay as committed: the runs that made it may be gone, and the
         # weights/ fallback (a later run) would describe something it did not test
         n_configs = copy_configs(report, out) if fresh else 0
@@ -868,8 +918,8 @@ def main():
         if counts:
             common.write_csv(out / "counts.csv", counts, ["name", "value", "how"])
         configs = read_configs(out)
-        results = read_csv(out / "results.csv")
-        (out / "scores.tex").write_text(scores_table(results), encoding="utf-8")
+        results_rows = read_csv(out / "results.csv")
+        (out / "scores.tex").write_text(scores_table(results_rows), encoding="utf-8")
         for csv_name, key, tex in (("by_method.csv", "method", "methods.tex"), ("by_family.csv", "family", "families.tex")):
             if (out / csv_name).is_file():
                 (out / tex).write_text(subset_table(read_csv(out / csv_name), key, key), encoding="utf-8")
@@ -883,21 +933,76 @@ def main():
         elif (out / "roc_video.png").is_file():
             crop_title(out / "roc_video.png", out / "roc.png")
             print(f"  {name}: no predictions to redraw the ROC figure from: roc.png is 05's figure without its title")
-        print(f"  {name}: scores.tex" + (f", {n_configs} configs, training.tex, architecture_*.tex" if configs else ""))
-    rows = transfer_rows()
+        print(f"  {name}: scores.tex" + (", training.tex, architecture_*.tex" if configs else "")
+              + (f" ({n_configs} configs copied)" if n_configs else ""))
+    rows = transfer_rows(results)
     if rows:
-        common.write_csv(RESULTS / "transfer.csv", rows, list(rows[0]))
-        (RESULTS / "transfer.tex").write_text(transfer_tex(rows), encoding="utf-8")
-        (RESULTS / "transfer_main.tex").write_text(transfer_tex([r for r in rows if r["key"] in MAIN_TRANSFER]),
+        common.write_csv(results / "transfer.csv", rows, list(rows[0]))
+        (results / "transfer.tex").write_text(transfer_tex(rows), encoding="utf-8")
+        (results / "transfer_main.tex").write_text(transfer_tex([r for r in rows if r["key"] in MAIN_TRANSFER]),
                                                    encoding="utf-8")
         for doc in DOC_FILES:
-            path = ROOT / doc
+            path = root / doc
             if path.is_file():
                 path.write_text(fill_doc_tables(path.read_text(encoding="utf-8"), rows), encoding="utf-8")
-        print(f"wrote {RESULTS / 'transfer.csv'}, transfer.tex, transfer_main.tex and the tables of {', '.join(DOC_FILES)}")
-    (ROOT / "paper" / "numbers.tex").write_text(numbers_tex(), encoding="utf-8")
-    print(f"{copied} reports copied; wrote {ROOT / 'paper' / 'numbers.tex'}; next: make -C paper && make -C slides")
+        print(f"wrote {relative(results, root)}/transfer.csv, transfer.tex, transfer_main.tex and the tables of "
+              f"{', '.join(DOC_FILES)}")
+    (root / "paper" / "numbers.tex").write_text(numbers_tex(results), encoding="utf-8")
+    print(f"{copied} reports copied from runs/; wrote paper/numbers.tex")
+
+
+def written_files(root: Path) -> list[Path]:
+    """What collect() may write under root, relative to it: paper/results/, numbers.tex and the documents."""
+    files = [p.relative_to(root) for p in (root / "paper" / "results").rglob("*") if p.is_file()]
+    return sorted(files) + [Path("paper/numbers.tex")] + [Path(d) for d in DOC_FILES if (root / d).is_file()]
+
+
+def dry_run(take: set[str]) -> None:
+    """The collection done in a scratch copy of what it writes; then the files it would add or change."""
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        shutil.copytree(RESULTS, scratch / "paper" / "results")
+        for f in [Path("paper/numbers.tex"), *map(Path, DOC_FILES)]:
+            if (ROOT / f).is_file():
+                (scratch / f).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(ROOT / f, scratch / f)
+        print("dry run: collecting into a scratch copy; nothing in the repository is written")
+        collect(take, scratch / "paper" / "results", scratch)
+        changed = [f for f in written_files(scratch)
+                   if not (ROOT / f).is_file() or (ROOT / f).read_bytes() != (scratch / f).read_bytes()]
+    print(f"\ndry run: {len(changed)} files would be added or changed" + (":" if changed else
+                                                                         " (the committed files are what it writes)"))
+    for f in changed:
+        print(f"  {'changed' if (ROOT / f).is_file() else 'new    '}  {f}")
+    if changed:
+        print("run it without --dry-run to write them" + ("" if take else "; git diff shows what changed"))
+
+
+def main(args: argparse.Namespace) -> None:
+    in_runs = [n for n, r in REPORTS.items() if (ROOT / r.folder / "results.csv").is_file()]
+    if args.take_runs is None:
+        take = set()
+    elif args.take_runs:
+        unknown = [n for n in args.take_runs if n not in REPORTS]
+        if unknown:
+            raise SystemExit(f"error: no report named {', '.join(unknown)}; the reports: {', '.join(REPORTS)}")
+        missing = [n for n in args.take_runs if n not in in_runs]
+        if missing:
+            raise SystemExit("error: nothing to take for " + ", ".join(f"{n} ({REPORTS[n].folder}/results.csv not found)"
+                                                                      for n in missing)
+                             + f"; run its commands first ({', '.join(COMMANDS.get(n, 'docs/real-footage.md') for n in missing)})")
+        take = set(args.take_runs)
+    else:
+        take = set(in_runs)
+        if not take:
+            raise SystemExit("error: --take-runs: no report under runs/ to take (run 05_evaluate.py first); "
+                             "without --take-runs the committed reports are used")
+    if args.dry_run:
+        dry_run(take)
+        return
+    collect(take, RESULTS, ROOT)
+    print("next: git diff paper/ README.md docs/ (what changed), then make -C paper && make -C slides")
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS)

@@ -1,0 +1,84 @@
+"""paper/collect.py is safe to try: --help answers at once and writes nothing, --dry-run writes
+nothing, and a report of runs/ replaces a committed one only when --take-runs names it."""
+
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT
+
+# What collect.py may write: the committed results, numbers.tex and the documents with generated tables.
+WRITTEN = ["paper/results", "paper/numbers.tex", "README.md", "docs"]
+
+
+def snapshot(root) -> dict:
+    """{relative path: bytes} of everything collect.py may write under root."""
+    files = {}
+    for name in WRITTEN:
+        path = root / name
+        for f in ([path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())):
+            files[str(f.relative_to(root))] = f.read_bytes()
+    return files
+
+
+def collect(root, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(root / "paper" / "collect.py"), *args], cwd=root,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_help_is_fast_and_writes_nothing():
+    before = snapshot(ROOT)
+    start = time.perf_counter()
+    result = collect(ROOT, "--help")
+    took = time.perf_counter() - start
+    assert result.returncode == 0, result.stderr
+    assert "--take-runs" in result.stdout and "--dry-run" in result.stdout
+    assert took < 5, f"--help took {took:.1f} s: parse the arguments before the heavy imports"
+    assert snapshot(ROOT) == before
+
+
+@pytest.fixture()
+def clone(tmp_path):
+    """What collect.py needs of the repository, in a scratch folder, with a fresh demo report in runs/
+    whose numbers differ from the committed ones (a student's own Quickstart)."""
+    for name in ["common.py", "01_extract_faces.py", "paper/collect.py", "weights", *WRITTEN]:
+        source, target = ROOT / name, tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    runs = tmp_path / "runs" / "report"
+    runs.mkdir(parents=True)
+    for f in ("results.csv", "by_method.csv", "by_family.csv", "results.tex", "by_method.tex", "by_family.tex"):
+        shutil.copy(ROOT / "paper" / "results" / "demo" / f, runs / f)
+    text = (runs / "results.csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    head, first = lines[0].split(","), lines[1].split(",")
+    first[head.index("auc")] = "0.123456"  # a number the committed report does not have
+    (runs / "results.csv").write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_runs_replace_committed_results_only_when_asked(clone):
+    committed = snapshot(clone)
+    kept = collect(clone)  # a plain run: the committed reports stay, the fresh one is pointed at
+    assert kept.returncode == 0, kept.stderr
+    assert "--take-runs demo" in kept.stdout
+    assert snapshot(clone) == committed
+
+    dry = collect(clone, "--dry-run", "--take-runs", "demo")
+    assert dry.returncode == 0, dry.stderr
+    assert "paper/results/demo/results.csv" in dry.stdout and "would be added or changed" in dry.stdout
+    assert snapshot(clone) == committed
+
+    taken = collect(clone, "--take-runs", "demo")
+    assert taken.returncode == 0, taken.stderr
+    assert "0.123456" in (clone / "paper" / "results" / "demo" / "results.csv").read_text(encoding="utf-8")
+    assert snapshot(clone)["paper/results/real/results.csv"] == committed["paper/results/real/results.csv"]
+
+
+def test_take_runs_names_a_report_that_exists(clone):
+    result = collect(clone, "--take-runs", "demoo")
+    assert result.returncode != 0 and "no report named demoo" in result.stderr
+    result = collect(clone, "--take-runs", "real")
+    assert result.returncode != 0 and "runs/report_real/results.csv not found" in result.stderr
