@@ -366,6 +366,13 @@ def main(argv=None):
           + (" and the face mesh" if args.mesh == "on" else ""))
     if len(done) < len(items):
         print(f"index.csv lists {len(done)} of {len(items)} videos; the rest belong to other shards or failed to finish")
+    usable = [r for r in done if r["status"] in ("ok", "truncated", "too_short")]  # what 02 can cut clips from
+    if not usable and len(done) == len(items):
+        statuses = Counter(r["status"] for r in done)
+        sys.exit(f"error: none of the {len(done)} videos gave a face track ({', '.join(f'{n} {s}' for s, n in statuses.items())}; "
+                 f"{out / 'index.csv'} lists each), so there is nothing for 02_make_clips.py. unreadable: a format "
+                 "OpenCV cannot decode or a damaged file (re-encode it: ffmpeg -i IN -c:v libx264 OUT.mp4); "
+                 "no_face: no face large enough and turned to the camera; too short or empty: a longer video.")
     clips = "data/clips" if out == Path("data/faces") else common.sibling(out, "faces", "clips")
     print(f"wrote {out / 'index.csv'}; "
           + common.next_step("02_make_clips.py", {"faces": (out, "data/faces"), "out": (clips, "data/clips")}))

@@ -102,6 +102,12 @@ def find_runs(args) -> list[Path]:
         runs = sorted(p.parent for p in SHIPPED.glob("*/best.pt"))
         print(f"no trained model under runs/: judging with the shipped weights in {SHIPPED} "
               "(trained on real talking faces and genuine fakes; README, 'Shipped weights')")
+    absent = [r for r in runs if not r.is_dir()]
+    if absent:  # a typo in --runs: no folder to skip quietly, the user meant another
+        there = sorted(p.parent for p in Path("runs").glob("*/best.pt"))
+        sys.exit(f"error: --runs {' '.join(map(str, absent))}: does not exist"
+                 + (f". The trained runs under runs/: {' '.join(map(str, there))}" if there else
+                    ". Train one first: python 03_train_cnn_lstm.py"))
     missing = [r for r in runs if not (r / "best.pt").is_file()]
     for r in missing:
         print(f"warning: {r} has no best.pt (not trained, or training was interrupted before epoch 1); skipped")
@@ -265,14 +271,20 @@ def evaluate_run(run: Path, args, device) -> dict:
         if mine and theirs and mine != theirs:
             sys.exit(f"error: {run} was trained on {mine}-pixel face crops, {test_dir} holds {theirs}-pixel ones; "
                      f"extract that dataset again with 01_extract_faces.py --size {mine} (into another --out).")
-    test_rows = [r for r in common.read_csv(test_dir / "clips.csv") if r["split"] == args.split]
+    all_rows = common.read_csv(test_dir / "clips.csv")
+    test_rows = [r for r in all_rows if r["split"] == args.split]
     if args.pseudo_fakes:  # the families on the split's real clips, in place of its genuine fakes
         test_rows = common.pseudo_rows([r for r in test_rows if r["label"] == "0"], args.pseudo_fakes, args.seed,
                                        every_method=True)
     if not test_rows:
+        splits = sorted({r["split"] for r in all_rows} - {args.split})
+        # A set split with 02 --test 0 (the recipe) has train and val only: its models are scored on val.
+        other = "val" if "val" in splits else (splits or [""])[0]
+        fix = (f"It holds {' and '.join(splits)} clips: add --split {other} to the command to score the {other} "
+               f"split, or cut a {args.split} split with 02_make_clips.py (--test 0.2)."
+               if splits else "Check the split fractions of 02_make_clips.py.")
         sys.exit(f"error: {test_dir / 'clips.csv'} has no {args.split} clips"
-                 + (" of real videos to make pseudo-fakes from" if args.pseudo_fakes else "") + ": nothing to evaluate. "
-                 "Check the split fractions of 02_make_clips.py.")
+                 + (" of real videos to make pseudo-fakes from" if args.pseudo_fakes else "") + f": nothing to evaluate. {fix}")
     val_rows = [r for r in common.read_csv(trained_on / "clips.csv") if r["split"] == "val"] \
         if (trained_on / "clips.csv").is_file() else []
     # The validation clips of training, as training chose them (without genuine fakes for a
@@ -298,8 +310,11 @@ def evaluate_run(run: Path, args, device) -> dict:
     val_probs = predict(model, val_set, device, args.batch_size)
     test_settings = common.read_json(test_dir / "settings.json") if (test_dir / "settings.json").is_file() else {}
     test_source = (test_settings.get("face_settings") or {}).get("source")
+    # The epochs the run completed (one row each in metrics.csv): fewer than config's when it was
+    # stopped early (--stop-after, --patience) or is still training.
+    done = len(common.read_csv(run / "metrics.csv")) if (run / "metrics.csv").is_file() else None
     out = {"config": config, "levels": {}, "test_dir": test_dir, "tested_on": common.describe_source(test_source),
-           "test_synthetic": common.is_synthetic(test_source)}
+           "test_synthetic": common.is_synthetic(test_source), "epochs_done": [done]}
     for level in LEVELS:
         items = level_items(test_rows, test_probs, level)
         y, p = arrays(items)
@@ -372,6 +387,7 @@ def pool_folds(runs: list[Path], args, device) -> dict:
     for name, fold_runs in by_name.items():
         evs = [evaluate_run(run, args, device) for run in tqdm(fold_runs, desc=f"evaluating {name}", unit="fold")]
         pooled = {"config": evs[0]["config"], "levels": {}, "tested_on": evs[0]["tested_on"],
+                  "epochs_done": [n for e in evs for n in e["epochs_done"]],
                   "test_synthetic": evs[0]["test_synthetic"], "folds": len(evs),
                   "test_dir": f"{len(evs)} leave-generator-out folds ({', '.join(str(e['test_dir']) for e in evs)})"}
         for level in LEVELS:
@@ -468,6 +484,9 @@ def main(argv=None):
     for r in results:
         print(f"{r['model']:<20} {r['level']:<6} {r['accuracy']:>6.3f} {r['balanced_accuracy']:>7.3f} {r['f1']:>6.3f} "
               f"{r['auc']:>6.3f} {r['eer']:>6.3f} {r['acer_val']:>8.3f}")
+    if args.split == "val":
+        print("note: --split val: the 'val' threshold was chosen on this same split, so the scores at it (acer@val, "
+              "and the *_val columns) are optimistic; AUC, EER and the scores at 0.5 are not")
     print(f"\nwrote {out / 'report.md'}, results.csv, by_method.csv, their LaTeX tables (results.tex, by_method.tex) "
           "and plots")
 
@@ -506,6 +525,9 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], by_famil
              "validation split. APCER: share of fakes called real; BPCER: share of reals called fake; "
              "ACER: their mean; EER: the error rate where the two are equal. MSE is the Brier score. "
              f"Brackets: 95% bootstrap intervals over {args.bootstrap} resamples of the test videos.", ""]
+    if args.split == "val":
+        lines += ["> **The *val* threshold was chosen on the split scored here.** Accuracy, F1, APCER, BPCER and "
+                  "ACER at *val* are therefore optimistic; the AUC, the EER and the scores at 0.5 are not affected.", ""]
     for level in ("video", "clip"):
         rows = [r for r in results if r["level"] == level]
         ci = level == "video"
@@ -553,11 +575,19 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], by_famil
     for name, c in configs.items():
         fs = c.get("face_settings", {})
         params = common.count_parameters(common.build_model(c))
+        epochs = epochs_text(evaluated[name].get("epochs_done", [None]), c["epochs"])
         lines.append(f"| {name} | {c['model']} | {c.get('temporal', '3D conv')} | {c.get('input', 'rgb')} "
                      f"| {c.get('region', 'face')} | {', '.join(c.get('pseudo_fakes') or []) or 'none'} | {params:,} "
-                     f"| {c['epochs']} | {c['batch_size']} | {c['lr']} | {c['clip_len']} | {fs.get('size', '?')} "
+                     f"| {epochs} | {c['batch_size']} | {c['lr']} | {c['clip_len']} | {fs.get('size', '?')} "
                      f"| {fs.get('fps') or 'native'} | {fs.get('detector', '?')} | {c['seed']} |")
     common.save_atomic(out / "report.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n", encoding="utf-8"))
+
+
+def epochs_text(done: list, planned: int) -> str:
+    """The epochs a model trained: '5', or '1 of 5' for a run stopped early (each fold's, when pooled)."""
+    if any(n is None for n in done):  # no metrics.csv at hand (a copied best.pt): what it was set to
+        return f"{planned} (set)"
+    return ", ".join(str(n) if n == planned else f"{n} of {planned}" for n in dict.fromkeys(done))
 
 
 def latex_tables(results: list[dict], by_method: list[dict], by_family: list[dict] = ()) -> tuple[str, str, str]:

@@ -42,6 +42,11 @@ from tqdm import tqdm
 
 VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".webm", ".m4v", ".wmv", ".flv"}
 
+# FFmpeg, inside OpenCV, prints its own complaints about a broken file ("moov atom not found")
+# straight to the terminal, before our VideoError can say what is wrong and what to do. Quiet (-8)
+# unless the user asks for them: OPENCV_FFMPEG_LOGLEVEL=24 shows its warnings again.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
 
 class VideoError(Exception):
     """A file that cannot be decoded as a video."""
@@ -3396,6 +3401,23 @@ def agree_to_stop(run: Run) -> bool:
     return flag[0]
 
 
+def evaluate_hint(out: Path, clips: str | Path) -> str:
+    """The 'next:' line after training: the 05 command for this run and the others beside it that
+    learned from the same clips (the recipe's three runs in runs/all/ get one report). Clips cut with
+    02 --test 0 (the recipe) have no test split: their models are scored on val, and 05 says so."""
+    rows = read_csv(Path(clips) / "clips.csv") if (Path(clips) / "clips.csv").is_file() else []
+    split = "" if not rows or any(r["split"] == "test" for r in rows) else " --split val"
+    if Path(clips) == Path("data/clips") and out.parent == Path("runs"):
+        return f"next: python 05_evaluate.py{split}"  # it finds every run under runs/
+    runs = [out]
+    for config in sorted(out.parent.glob("*/config.json")):  # the run's siblings, trained on the same clips
+        if config.parent != out and (config.parent / "best.pt").is_file() \
+                and Path(read_json(config).get("clips", "")) == Path(clips):
+            runs.append(config.parent)
+    report = report_folder(clips) + ("_val" if split else "")
+    return f"next: python 05_evaluate.py --runs {' '.join(str(r) for r in sorted(runs))}{split} --out {report}"
+
+
 def end_run(run: Run) -> None:
     """The closing line, and the process group taken down under torchrun."""
     args = run.args
@@ -3403,10 +3425,7 @@ def end_run(run: Run) -> None:
         done = run.stopped or len(run.history) == args.epochs
         print(f"best val AUC {run.best_auc:.3f} (epoch {run.best_epoch}); weights in {run.out / 'best.pt'}"
               + ("" if done else f"; stopped after epoch {len(run.history)} of {args.epochs}: --resume goes on"))
-        if Path(args.clips) == Path("data/clips") and run.out.parent == Path("runs"):
-            print("next: python 05_evaluate.py")  # it finds every run under runs/
-        else:  # this run on its own, its report named after its clips
-            print(f"next: python 05_evaluate.py --runs {run.out} --out {report_folder(args.clips)}")
+        print(evaluate_hint(run.out, args.clips))
     if run.world > 1:
         run.model = None  # the DDP wrapper first: freed after its process group, it can wait forever
         torch.distributed.destroy_process_group()
