@@ -25,7 +25,8 @@ Run:
     python 05_evaluate.py --clips other_dataset/clips --out runs/report_cross  # cross-dataset
     python 05_evaluate.py --runs runs/real/c3d runs/real/cnn_lstm --clips data/clips_dev --out runs/report_real
     python 05_evaluate.py --runs runs/real/c3d --clips data/clips_dev --pseudo-fakes all --out runs/report_pseudo
-    python 05_evaluate.py --video my_clip.mp4 --save-plot   # P(fake) of one video, per model (no runs/: weights/)
+    python 05_evaluate.py --video my_clip.mp4               # one verdict, each model's P(fake) (no runs/: weights/)
+    python 05_evaluate.py --video my_clip.mp4 --save-plot   # and the per-clip timeline, drawn (--timeline: printed)
 One report holds one test set: runs trained on different clips are refused together (05 says how
 to evaluate each set), unless --clips tests them all on one.
 """
@@ -79,6 +80,8 @@ def parse_args(argv=None):
     p.add_argument("--video", default=None, help="judge this one video instead of writing a report")
     p.add_argument("--save-plot", nargs="?", const="", default=None, metavar="PNG",
                    help="with --video: draw the per-clip timeline (default file: OUT/<video name>_timeline.png)")
+    p.add_argument("--timeline", action="store_true",
+                   help="with --video: also print every clip's P(fake), by time (default: the verdict only)")
     p.add_argument("--batch-size", type=int, default=32, help="clips per forward pass (default: %(default)s)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
     args = p.parse_args(argv)
@@ -169,14 +172,56 @@ def in_demo_folder(path: Path) -> bool:
     return any((folder / "DEMO.json").is_file() for folder in list(Path(path).resolve().parents)[:4])
 
 
+# --video: the verdict. The models' P(fake) are averaged (an ensemble of what ships), and so are their
+# thresholds; a mean within BAND of its threshold is "uncertain": the shipped C3D puts most videos,
+# real and fake, between 0.49 and 0.68 around its threshold of 0.54, so a margin of a few hundredths
+# is a coin toss, not a finding.
+BAND = 0.05
+
+
+def trained_videos(config: dict, size: int | None = None) -> tuple[set[str], str]:
+    """The sha256 of every video a run learned from (its train and validation videos, never its
+    test ones), and where they are listed (size: hash only the files of this many bytes). Where the run's clips.csv and index.csv are at hand (a run
+    trained here), its train and val videos, hashed; else the manifest its data came from: its sha256
+    column (weights/all_videos.csv has one, so the shipped weights need no video at hand), or the
+    files it lists, less those of an official test split. Empty when nothing says."""
+    for root in (Path.cwd(), SHIPPED.parent):  # a run's paths are relative to where it was trained
+        clips, index = root / config.get("clips", "-") / "clips.csv", root / config.get("faces", "-") / "index.csv"
+        if clips.is_file() and index.is_file():
+            learned = {r["video_id"] for r in common.read_csv(clips) if r["split"] in ("train", "val")}
+            paths = [root / r["path"] for r in common.read_csv(index) if r["video_id"] in learned]
+            return {common.sha256_of(p) for p in paths if same_size(p, size)}, str(clips)
+        source = (config.get("data") or {}).get("source") or {}
+        manifest = root / source["path"] if source.get("kind") == "manifest" and source.get("path") else None
+        if manifest and manifest.is_file():
+            rows = [r for r in common.read_csv(manifest) if (r.get("split") or "").strip().lower() != "test"]
+            if rows and rows[0].get("sha256"):
+                return {r["sha256"] for r in rows}, str(manifest.relative_to(root) if root == SHIPPED.parent else manifest)
+            files = [manifest.parent / r["path"] for r in rows]
+            return {common.sha256_of(f) for f in files if same_size(f, size)}, str(manifest)
+    return set(), ""
+
+
+def same_size(path: Path, size: int | None) -> bool:
+    """A file that could hold the same content (hashing only those keeps a large training set quick)."""
+    return path.is_file() and (size is None or path.stat().st_size == size)
+
+
+def verdict_line(p: float, threshold: float) -> str:
+    """'FAKE', 'REAL' or 'UNCERTAIN (leaning fake)': P(fake) against a threshold, with the band."""
+    if abs(p - threshold) < BAND:
+        return f"UNCERTAIN (leaning {'fake' if p >= threshold else 'real'})"
+    return "FAKE" if p >= threshold else "REAL"
+
+
 def judge_video(args, runs, device) -> None:
-    """Face extraction and clips exactly as in training, then each model's P(fake) for one video."""
+    """Face extraction and clips exactly as in training, then each model's P(fake) for one video,
+    and one verdict: the mean of the models' P(fake) against the mean of their thresholds."""
     path = Path(args.video)
-    if any(run.resolve().parent == SHIPPED for run in runs):
-        print("note: the shipped models learned from 24 generators' fakes, and score the fakes of a generator they "
-              "have not seen little better than chance (README, 'Shipped weights'): read a verdict as this small model's "
-              "measurement, not as evidence about the video")
-    extracted, timelines, thresholds = {}, {}, {}  # runs trained on the same faces share one extraction
+    shipped = any(run.resolve().parent == SHIPPED for run in runs)
+    extracted, timelines, thresholds, scores = {}, {}, {}, {}  # runs trained on the same faces share one extraction
+    seen_by = []  # the runs that learned from this very file
+    digest = common.sha256_of(path) if path.is_file() else None
     signals = None  # the face's dynamics, from the first extraction with a mesh
     for run in runs:
         model, config, threshold = load_run(run, device)
@@ -231,16 +276,56 @@ def judge_video(args, runs, device) -> None:
             print(f"warning: {run.name} learned from drawn faces (the synthetic demo); its verdict on real footage is "
                   "not meaningful: use the shipped weights (no runs/ folder, or --runs weights/*) or train on real "
                   "videos (README, 'Real footage')")
+        if digest:
+            hashes, listing = trained_videos(config, path.stat().st_size)
+            if digest in hashes:
+                seen_by.append((run.name, listing))
         fps, idx = faces["fps"], faces["frame_idx"]
         timelines[run.name] = [(idx[s] / fps, (idx[s + clip_len - 1] + 1) / fps, float(q)) for s, q in zip(starts, probs)]
-        thresholds[run.name] = threshold
-        for a, b, q in timelines[run.name]:
-            print(f"{'':>22}{a:6.2f}-{b:6.2f} s  {q:.3f}  {'#' * round(q * 20)}")
+        thresholds[run.name], scores[run.name] = threshold, p
+        if args.timeline:
+            for a, b, q in timelines[run.name]:
+                print(f"{'':>22}{a:6.2f}-{b:6.2f} s  {q:.3f}  {'#' * round(q * 20)}")
+    print_verdict(path, scores, thresholds, seen_by, shipped)
     if args.save_plot is not None:  # beside the reports (--out), never in the current folder by surprise
         png = Path(args.save_plot or Path(args.out) / f"{path.stem}_timeline.png")
         common.plot_timeline(timelines, thresholds, png, f"{path.name}: P(fake) per clip (dotted: thresholds)",
                              signals)
         print(f"wrote {png}" + ("" if signals else " (no face mesh: the model's timeline only, no dynamics curves)"))
+    elif not args.timeline:
+        print("the score of every clip over time: --timeline (printed) or --save-plot (drawn)")
+
+
+def print_verdict(path: Path, scores: dict, thresholds: dict, seen_by: list, shipped: bool) -> None:
+    """One verdict for the video, with what limits it beside it: the band, the models' disagreement,
+    a video they learned from, and how little a small model's opinion is worth."""
+    p, threshold = float(np.mean(list(scores.values()))), float(np.mean(list(thresholds.values())))
+    margin = p - threshold
+    print(f"\nVERDICT on {path.name}: {verdict_line(p, threshold)}")
+    if len(scores) > 1:
+        each = ", ".join(f"{name} {q:.3f} (threshold {thresholds[name]:.3f})" for name, q in scores.items())
+        print(f"  mean P(fake) of the {len(scores)} models {p:.3f}, {abs(margin):.3f} {'above' if margin >= 0 else 'below'} "
+              f"the mean of their thresholds, {threshold:.3f}; each: {each}")
+    else:
+        print(f"  P(fake) {p:.3f}, {abs(margin):.3f} {'above' if margin >= 0 else 'below'} the threshold {threshold:.3f}")
+    print(f"  UNCERTAIN means within {BAND:.2f} of the threshold (a band {2 * BAND:.2f} wide): too close to call")
+    sides = {name: q >= thresholds[name] for name, q in scores.items()}
+    if len(set(sides.values())) > 1:
+        fake = [n for n, f in sides.items() if f]
+        real = [n for n, f in sides.items() if not f]
+        print(f"  the models disagree: {', '.join(fake)} {'says' if len(fake) == 1 else 'say'} fake, "
+              f"{', '.join(real)} {'says' if len(real) == 1 else 'say'} real; the verdict is only their average")
+    if seen_by:
+        listings = sorted({listing for _, listing in seen_by})
+        print(f"  warning: {', '.join(name for name, _ in seen_by)} learned from this very video (the same content, by "
+              f"sha256, is listed in {', '.join(listings)}): this score is no test, the models were trained on it")
+    if shipped:
+        print("  caution: the shipped models learned from 24 generators' fakes, and score the fakes of a generator "
+              "they have not seen little better than chance (README, 'Shipped weights'): this is a small model's "
+              "measurement, not evidence about the video")
+    else:
+        print("  caution: a verdict is worth what the models learned from (above) and how they did on videos they "
+              "never saw (their report, runs/report*/report.md)")
 
 
 def level_items(rows: list[dict], probs: np.ndarray, level: str) -> list[dict]:
