@@ -40,13 +40,19 @@ again and it skips the videos already done. Status of a video in index.csv:
 With --demo it first writes a synthetic talking-face dataset (real videos and four kinds of
 temporal deepfakes, see common.py section 2) to data/videos, then extracts it.
 
+The code: main() and extract_one() below; the work is in common.py, section 3 "Face detection and
+tracking": common.make_detector (YuNet or Haar), common.extract_faces (detect, track, fill gaps,
+smooth, crop), class FaceMesh; the video is read in section 1, the demo set drawn in section 2,
+the dataset layouts listed in section 4 (common.list_manifest, common.list_ffpp, ...). In what
+order to read them: docs/reading-the-code.md.
+
 Run:
     python 01_extract_faces.py --demo                # make the demo set and extract it
     python 01_extract_faces.py --videos my_videos    # your own real/ and fake/ folders
     python 01_extract_faces.py --manifest my_videos.csv                  # path,label[,group][,split][,method]
     python 01_extract_faces.py --dataset ffpp --root FaceForensics --compression c23 --list   # check, then drop --list
     python 01_extract_faces.py --dataset celebdf --root Celeb-DF-v2 --out data/faces_celebdf
-    python 01_extract_faces.py --manifest weights/train_videos.csv --out data/faces_real   # real footage (README)
+    python 01_extract_faces.py --manifest weights/train_videos.csv --out data/faces_real   # the first recipe (docs/real-footage.md)
     python 01_extract_faces.py --detector haar       # OpenCV's cascade instead of YuNet (shipped in models/)
     python 01_extract_faces.py --mesh off            # five face points only, no 468-point mesh (faster)
     python 01_extract_faces.py --shard 2/4           # the 2nd quarter of the videos (cluster jobs)

@@ -26,16 +26,20 @@ How well does a detector find fakes of a generator it has never seen? --folds K 
 leave-generator-out cross-validation: K clip folders, fold k testing the fakes of its generators
 and the real videos of its people, training on the rest but those people. One model per fold,
 then 05_evaluate.py --pool scores every video once, by the model that never saw its generator
-or its person (README, "Choosing by transfer").
+or its person (docs/real-footage.md, "Choosing by transfer").
+
+The code: main() below; the clips and splits are in common.py, section 4 "Datasets and clips":
+common.clip_windows (windows that never span a gap), common.group_split (by person),
+common.leave_generator_out (--folds). In what order to read them: docs/reading-the-code.md.
 
 Run:
     python 02_make_clips.py                          # 16-frame clips, 60/20/20 split
     python 02_make_clips.py --clip-len 32 --stride 16
     python 02_make_clips.py --balance                # as many real as fake clips in train
-    python 02_make_clips.py --faces data/faces_real --out data/clips_real --test 0 --seed 1   # real footage (README)
+    python 02_make_clips.py --faces data/faces_real --out data/clips_real --test 0 --seed 1   # the first recipe (docs/real-footage.md)
     python 02_make_clips.py --faces data/faces_dev --out data/clips_dev --all-test          # a set to judge
     python 02_make_clips.py --faces data/faces_all --out data/clips_logo --folds 4 --same-person weights/same_person.csv
-                                                   # leave-generator-out folds (README, "Choosing by transfer")
+                                                   # leave-generator-out folds (docs/real-footage.md, "Choosing by transfer")
 """
 
 import argparse

@@ -18,6 +18,12 @@ Writes  --out (default runs/report):
 A video's score is the mean of its clips' P(fake). The threshold "val" is the equal-error-rate
 point of the validation split (never the test split): there, fakes missed = reals flagged.
 
+The code: evaluate_run() and main() below; each run's model is rebuilt from its config by
+common.build_model (common.py, section 5 "Models": class CNNLSTM or class C3D); the scores are
+common.binary_metrics, common.equal_error_rate and common.bootstrap_ci (section 7 "Metrics"), the
+figures section 8 "Plots"; --video is judge_video() below, with common.extract_faces (section 3).
+In what order to read them: docs/reading-the-code.md.
+
 Run:
     python 05_evaluate.py                                   # every run under runs/
     python 05_evaluate.py --runs runs/cnn_lstm runs/c3d --out runs/report_main
@@ -275,7 +281,7 @@ def judge_video(args, runs, device) -> None:
         if (config.get("data") or {}).get("synthetic") and not in_demo_folder(path):
             print(f"warning: {run.name} learned from drawn faces (the synthetic demo); its verdict on real footage is "
                   "not meaningful: use the shipped weights (no runs/ folder, or --runs weights/*) or train on real "
-                  "videos (README, 'Real footage')")
+                  "videos (docs/real-footage.md, 'The recipe')")
         if digest:
             hashes, listing = trained_videos(config, path.stat().st_size)
             if digest in hashes:

@@ -598,8 +598,8 @@ MESH_INPUT = 192  # the model's input side, in pixels
 # That is how MediaPipe itself cuts it (its detection-to-ROI step: scale 1.5, rotated by the eyes),
 # so the model sees faces placed as in its training.
 MESH_ROI = 1.5
-# Points of the mesh that the rest of the project names (MediaPipe's numbering; the README's
-# "Facial dynamics" shows them on a face). "Right" is the person's right, on the image's left.
+# Points of the mesh that the rest of the project names (MediaPipe's numbering; docs/real-footage.md,
+# "Facial dynamics: the face mesh", shows them on a face). "Right" is the person's right, on the image's left.
 MESH_POINTS = {"nose_tip": 1, "chin": 152, "forehead": 10,
                "lip_top": 13, "lip_bottom": 14, "mouth_right": 61, "mouth_left": 291,
                "right_eye_outer": 33, "right_eye_inner": 133, "left_eye_inner": 362, "left_eye_outer": 263,

@@ -869,11 +869,11 @@ def fill_doc_tables(text: str, rows: list[dict]) -> str:
 
 
 # Where the commands behind each report are (the message for a report that is neither committed nor in runs/).
-COMMANDS = {"demo": "README.md, Quickstart", "all_val": "docs/real-footage.md, The recipe",
-            "real": "docs/real-footage.md, The first recipe, for the record",
-            "real_pseudo": "docs/real-footage.md, The first recipe, for the record",
-            "real_jpeg": "docs/real-footage.md, Ablation and robustness",
-            "ablation": "docs/real-footage.md, Ablation and robustness"}
+COMMANDS = {"demo": "README.md, 'Quickstart'", "all_val": "docs/real-footage.md, 'The recipe'",
+            "real": "docs/real-footage.md, 'The first recipe, for the record'",
+            "real_pseudo": "docs/real-footage.md, 'The first recipe, for the record'",
+            "real_jpeg": "docs/real-footage.md, 'Ablation and robustness'",
+            "ablation": "docs/real-footage.md, 'Ablation and robustness'"}
 
 
 def relative(path: Path, root: Path) -> str:
@@ -902,7 +902,7 @@ def collect(take: set[str], results: Path, root: Path) -> None:
             fresh = True
             print(f"copied {report.folder} -> {relative(out, root)}")
         elif not committed:
-            where = COMMANDS.get(name, "docs/real-footage.md, Choosing by transfer")
+            where = COMMANDS.get(name, "docs/real-footage.md, 'Choosing by transfer'")
             print(f"skipped {name}: no committed copy in {relative(out, root)}"
                   + (f"; {report.folder} has one: add --take-runs {name} to copy it in" if in_runs
                      else f" and no {report.folder}/results.csv (its commands: {where})"))
