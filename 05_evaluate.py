@@ -575,6 +575,12 @@ def main(argv=None):
     for r in results:
         print(f"{r['model']:<20} {r['level']:<6} {r['accuracy']:>6.3f} {r['balanced_accuracy']:>7.3f} {r['f1']:>6.3f} "
               f"{r['auc']:>6.3f} {r['eer']:>6.3f} {r['acer_val']:>8.3f}")
+    for name, ev in evaluated.items():
+        p = ev["levels"]["video"]["p"]
+        if common.constant_scores(p):
+            print(f"warning: {name} gives every test video nearly the same score ({p.min():.4f} to {p.max():.4f}): its "
+                  "accuracy, F1, APCER, BPCER and ACER only say on which side of the threshold that score falls "
+                  "(not meaningful; report.md says so)")
     if args.split == "val":
         print("note: --split val: the 'val' threshold was chosen on this same split, so the scores at it (acer@val, "
               "and the *_val columns) are optimistic; AUC, EER and the scores at 0.5 are not")
@@ -632,6 +638,12 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], by_famil
             lines.append(f"| {r['model']} | {r['n']} ({r['n_real']}/{r['n_fake']}) | {with_ci('auc')} | {with_ci('accuracy')} "
                          f"| {with_ci('balanced_accuracy')} | {f(r['precision'])} | {f(r['recall'])} | {with_ci('f1')} "
                          f"| {f(r['ap'])} | {with_ci('mse')} | {with_ci('eer')} |")
+        for name, ev in evaluated.items():
+            p = ev["levels"][level]["p"]
+            if common.constant_scores(p):
+                lines += ["", f"> **`{name}` gives every {level} nearly the same score** ({p.min():.4f} to {p.max():.4f}): "
+                              "it ranks nothing, and its accuracy, F1, precision, recall, APCER, BPCER and ACER only say on "
+                              "which side of a threshold that one score falls. They are not meaningful; its AUC and MSE are."]
         lines += ["", "| model | threshold | APCER | BPCER | ACER | accuracy | balanced acc. |", "|---|---|---|---|---|---|---|"]
         for r in rows:
             lines.append(f"| {r['model']} | 0.5 | {f(r['apcer'])} | {f(r['bpcer'])} | {f(r['acer'])} | {f(r['accuracy'])} "

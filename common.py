@@ -3445,6 +3445,20 @@ def end_run(run: Run) -> None:
 #   EER    the error rate at the threshold where APCER = BPCER
 
 
+# A model whose scores hardly differ from video to video ranks nothing (AUC near 0.5), and its
+# accuracy and F1 then only say on which side of the threshold its one score falls: on the demo the
+# frame-level baseline gives every test video 0.496-0.497, and scores 0.20 at 0.5 but 0.80 at its
+# validation threshold of 0.4962. Below this spread (highest minus lowest score) 05 and the paper
+# say so and show those scores as not meaningful.
+CONSTANT_SPREAD = 0.01
+
+
+def constant_scores(probs) -> bool:
+    """Whether a model gave (nearly) one score to every item: spread under CONSTANT_SPREAD."""
+    probs = np.asarray(probs, dtype=float)
+    return len(probs) > 1 and float(probs.max() - probs.min()) < CONSTANT_SPREAD
+
+
 def equal_error_rate(labels, probs) -> tuple[float, float]:
     """(EER, threshold): the point of the ROC curve where false-alarm and miss rates are equal.
 

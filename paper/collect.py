@@ -159,7 +159,10 @@ MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "frame_baseline": "Base", **TRANS
           **{f"logo_{k}": f"Logo{v}" for k, v in TRANSFER_NAMES.items()}}
 # The scores of scores.tex, in order: (results.csv column, header). Accuracy and F1 at the threshold
 # chosen on validation (the paper's rule: a threshold is never chosen on the test split).
-SCORE_TABLE = [("auc", "AUC"), ("accuracy_val", "accuracy"), ("f1_val", "F1"), ("mse", "MSE"), ("eer", "EER")]
+SCORE_TABLE = [("auc", "AUC"), ("accuracy_val", r"acc.\ (val.\ thr.)"), ("f1_val", r"F1 (val.\ thr.)"), ("mse", "MSE"),
+               ("eer", "EER")]
+# The scores of SCORE_TABLE that depend on a threshold: not meaningful for a model of constant scores.
+AT_THRESHOLD = ("accuracy_val", "f1_val")
 # Every video-level score that gets a macro: results.csv column -> macro suffix (Low/High: its interval).
 SCORE_MACROS = {"auc": "Auc", "accuracy": "Acc", "accuracy_val": "AccVal", "balanced_accuracy": "BalAccHalf",
                 "balanced_accuracy_val": "BalAcc", "f1": "Fscore", "f1_val": "FscoreVal", "mse": "Mse", "eer": "Eer",
@@ -220,16 +223,60 @@ def with_interval(row: dict, score: str, low: str = "", high: str = "") -> str:
 CI_MACRO = r"\providecommand{\ci}[1]{{\scriptsize #1}}"
 
 
-def scores_table(results: list[dict]) -> str:
-    """The video-level scores of SCORE_TABLE, one row per model, as a booktabs tabular."""
+def scores_table(results: list[dict], constant: set[str] = frozenset()) -> str:
+    """The video-level scores of SCORE_TABLE, one row per model, as a booktabs tabular. constant:
+    the models whose scores are constant (constant_models): their accuracy and F1 carry a dagger,
+    and a note under the table says why they are not meaningful."""
     video = [r for r in results if r["level"] == "video"]
     lines = [CI_MACRO, r"\begin{tabular}{@{}l" + "c" * (1 + len(SCORE_TABLE)) + "@{}}", r"\toprule",
              "model & real/fake & " + " & ".join(h for _, h in SCORE_TABLE) + r" \\", r"\midrule"]
     for r in video:
-        lines.append(f"{tex_name(r['model'])} & {r['n_real']}/{r['n_fake']} & "
-                     + " & ".join(with_interval(r, s) for s, _ in SCORE_TABLE) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
+        cells = [with_interval(r, s) + (r"$^\dagger$" if r["model"] in constant and s in AT_THRESHOLD else "")
+                 for s, _ in SCORE_TABLE]
+        lines.append(f"{tex_name(r['model'])} & {r['n_real']}/{r['n_fake']} & " + " & ".join(cells) + r" \\")
+    lines += [r"\bottomrule"]
+    if constant & {r["model"] for r in video}:
+        # short, so that the note never widens the table: the caption or the text says more
+        lines.append(f"\\multicolumn{{{2 + len(SCORE_TABLE)}}}{{@{{}}l}}{{\\ci{{$^\\dagger$ constant scores: not meaningful}}}} \\\\")
+    lines += [r"\end{tabular}"]
     return "\n".join(lines) + "\n"
+
+
+def constant_models(report_dir: Path) -> set[str]:
+    """The models of a report whose video scores are constant (common.constant_scores), from its
+    predictions_video.csv (none where the report has no predictions)."""
+    if not (report_dir / "predictions_video.csv").is_file():
+        return set()
+    rows = read_csv(report_dir / "predictions_video.csv")
+    return {m for m in dict.fromkeys(r["model"] for r in rows)
+            if common.constant_scores([float(r["prob"]) for r in rows if r["model"] == m])}
+
+
+# The README's and docs/demo.md's table of the demo (between <!-- collect:demo --> markers): the
+# same files and the same rounding as the paper's Table, each accuracy with its threshold.
+DEMO_NAMES = {"c3d": "C3D", "cnn_lstm": "CNN-LSTM on frame differences", "frame_baseline": "frame-level baseline"}
+
+
+def demo_markdown(report_dir: Path) -> str:
+    """The demo's video-level scores as a Markdown table, with a note for a model of constant scores."""
+    results = read_csv(report_dir / "results.csv")
+    clip_auc = {r["model"]: r["auc"] for r in results if r["level"] == "clip"}
+    constant = constant_models(report_dir)
+    lines = ["| model | video ROC-AUC [95% CI] | accuracy at 0.5 | accuracy at the val. threshold | F1 at the val. "
+             "threshold | MSE | video EER | clip ROC-AUC |", "|---|---|---|---|---|---|---|---|"]
+    for r in (r for r in results if r["level"] == "video"):
+        mark = " (n/m)" if r["model"] in constant else ""
+        lines.append(f"| {DEMO_NAMES.get(r['model'], r['model'])} (`runs/{r['model']}`) | "
+                     f"{two(r['auc'])} [{two(r['auc_ci_low'])}, {two(r['auc_ci_high'])}] | "
+                     f"{two(r['accuracy'])}{mark} | {two(r['accuracy_val'])} (threshold {number(r['threshold_val']):.3f}){mark} | "
+                     f"{two(r['f1_val'])}{mark} | {two(r['mse'])} | {two(r['eer'])} | {two(clip_auc.get(r['model']))} |")
+    for m in constant:
+        p = [float(r["prob"]) for r in read_csv(report_dir / "predictions_video.csv") if r["model"] == m]
+        lines += ["", f"n/m: not meaningful. The {DEMO_NAMES.get(m, m)} gives every test video nearly the same score "
+                      f"({min(p):.4f} to {max(p):.4f}): it ranks nothing, and its accuracy and F1 only say on which side "
+                      "of a threshold that one score falls. MSE is the Brier score: a constant 0.5 scores 0.25."]
+    return "\n".join(lines) + "\n"
+
 
 
 def subset_table(rows: list[dict], key: str, header: str) -> str:
@@ -855,15 +902,21 @@ def transfer_tex(rows: list[dict]) -> str:
 # Markdown tables that docs and the README hold, between <!-- collect:NAME --> and <!-- /collect -->:
 # written here, checked by tests/test_paper.py, so that README, docs and paper cannot disagree.
 DOC_TABLES = {"transfer": lambda rows: transfer_markdown(rows), "transfer_short": lambda rows: transfer_markdown(rows, True)}
-DOC_FILES = ("README.md", "docs/real-footage.md", "docs/model-card.md")
+DOC_FILES = ("README.md", "docs/real-footage.md", "docs/model-card.md", "docs/demo.md")
+# Tables written from one report's files rather than from the transfer rows: NAME -> (report, how).
+REPORT_TABLES = {"demo": ("demo", demo_markdown)}
 
 
-def fill_doc_tables(text: str, rows: list[dict]) -> str:
-    """The text with every <!-- collect:NAME --> block replaced by DOC_TABLES[NAME](rows)."""
+def fill_doc_tables(text: str, rows: list[dict], results: Path = RESULTS) -> str:
+    """The text with every <!-- collect:NAME --> block replaced by DOC_TABLES[NAME](rows), or by
+    REPORT_TABLES' table of results/<report>."""
     import re
 
     def fill(match):
-        return f"<!-- collect:{match.group(1)} -->\n{DOC_TABLES[match.group(1)](rows)}<!-- /collect -->"
+        name = match.group(1)
+        table = (REPORT_TABLES[name][1](results / REPORT_TABLES[name][0]) if name in REPORT_TABLES
+                 else DOC_TABLES[name](rows))
+        return f"<!-- collect:{name} -->\n{table}<!-- /collect -->"
 
     return re.sub(r"<!-- collect:(\w+) -->\n.*?<!-- /collect -->", fill, text, flags=re.S)
 
@@ -919,7 +972,7 @@ def collect(take: set[str], results: Path, root: Path) -> None:
             common.write_csv(out / "counts.csv", counts, ["name", "value", "how"])
         configs = read_configs(out)
         results_rows = read_csv(out / "results.csv")
-        (out / "scores.tex").write_text(scores_table(results_rows), encoding="utf-8")
+        (out / "scores.tex").write_text(scores_table(results_rows, constant_models(out)), encoding="utf-8")
         for csv_name, key, tex in (("by_method.csv", "method", "methods.tex"), ("by_family.csv", "family", "families.tex")):
             if (out / csv_name).is_file():
                 (out / tex).write_text(subset_table(read_csv(out / csv_name), key, key), encoding="utf-8")
@@ -941,12 +994,12 @@ def collect(take: set[str], results: Path, root: Path) -> None:
         (results / "transfer.tex").write_text(transfer_tex(rows), encoding="utf-8")
         (results / "transfer_main.tex").write_text(transfer_tex([r for r in rows if r["key"] in MAIN_TRANSFER]),
                                                    encoding="utf-8")
-        for doc in DOC_FILES:
-            path = root / doc
-            if path.is_file():
-                path.write_text(fill_doc_tables(path.read_text(encoding="utf-8"), rows), encoding="utf-8")
-        print(f"wrote {relative(results, root)}/transfer.csv, transfer.tex, transfer_main.tex and the tables of "
-              f"{', '.join(DOC_FILES)}")
+        print(f"wrote {relative(results, root)}/transfer.csv, transfer.tex, transfer_main.tex")
+    for doc in DOC_FILES:
+        path = root / doc
+        if path.is_file():
+            path.write_text(fill_doc_tables(path.read_text(encoding="utf-8"), rows, results), encoding="utf-8")
+    print(f"wrote the generated tables of {', '.join(DOC_FILES)}")
     (root / "paper" / "numbers.tex").write_text(numbers_tex(results), encoding="utf-8")
     print(f"{copied} reports copied from runs/; wrote paper/numbers.tex")
 
@@ -978,7 +1031,8 @@ def dry_run(take: set[str]) -> None:
         print("run it without --dry-run to write them" + ("" if take else "; git diff shows what changed"))
 
 
-def main(args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace | None = None) -> None:
+    args = args or parse_args([])  # called from Python (the tests): the defaults
     in_runs = [n for n, r in REPORTS.items() if (ROOT / r.folder / "results.csv").is_file()]
     if args.take_runs is None:
         take = set()

@@ -82,3 +82,26 @@ def test_take_runs_names_a_report_that_exists(clone):
     assert result.returncode != 0 and "no report named demoo" in result.stderr
     result = collect(clone, "--take-runs", "real")
     assert result.returncode != 0 and "runs/report_real/results.csv not found" in result.stderr
+
+
+def test_constant_scores_are_flagged_not_meaningful(tmp_path):
+    sys.path.insert(0, str(ROOT / "paper"))
+    import collect
+
+    import common
+
+    assert common.constant_scores([0.4962, 0.4971, 0.4966]) and not common.constant_scores([0.2, 0.8, 0.5])
+    shutil.copytree(ROOT / "paper" / "results" / "demo", tmp_path / "demo")
+    rows = common.read_csv(tmp_path / "demo" / "predictions_video.csv")
+    for i, r in enumerate(rows):  # the CNN-LSTM made constant too: one score for every video
+        if r["model"] == "cnn_lstm":
+            r["prob"] = str(0.61 + 0.0001 * (i % 3))
+    common.write_csv(tmp_path / "demo" / "predictions_video.csv", rows, list(rows[0]))
+    assert collect.constant_models(tmp_path / "demo") >= {"cnn_lstm"}
+    table = collect.demo_markdown(tmp_path / "demo")
+    lstm = next(line for line in table.splitlines() if line.startswith("| CNN-LSTM"))
+    c3d = next(line for line in table.splitlines() if line.startswith("| C3D"))
+    assert lstm.count("(n/m)") == 3 and "(n/m)" not in c3d and "not meaningful" in table
+    assert "accuracy at 0.5" in table and "accuracy at the val. threshold" in table and "(threshold 0." in c3d
+    tex = collect.scores_table(common.read_csv(tmp_path / "demo" / "results.csv"), {"cnn_lstm"})
+    assert tex.count(r"$^\dagger$") == 3 and "val.\\ thr." in tex  # two cells and the note
