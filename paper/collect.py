@@ -159,7 +159,7 @@ MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "frame_baseline": "Base", **TRANS
           **{f"logo_{k}": f"Logo{v}" for k, v in TRANSFER_NAMES.items()}}
 # The scores of scores.tex, in order: (results.csv column, header). Accuracy and F1 at the threshold
 # chosen on validation (the paper's rule: a threshold is never chosen on the test split).
-SCORE_TABLE = [("auc", "AUC"), ("accuracy_val", r"acc.\ (val.\ thr.)"), ("f1_val", r"F1 (val.\ thr.)"), ("mse", "MSE"),
+SCORE_TABLE = [("auc", "AUC"), ("accuracy_val", r"acc.$_\mathrm{val}$"), ("f1_val", r"F1$_\mathrm{val}$"), ("mse", "MSE"),
                ("eer", "EER")]
 # The scores of SCORE_TABLE that depend on a threshold: not meaningful for a model of constant scores.
 AT_THRESHOLD = ("accuracy_val", "f1_val")
@@ -234,10 +234,12 @@ def scores_table(results: list[dict], constant: set[str] = frozenset()) -> str:
         cells = [with_interval(r, s) + (r"$^\dagger$" if r["model"] in constant and s in AT_THRESHOLD else "")
                  for s, _ in SCORE_TABLE]
         lines.append(f"{tex_name(r['model'])} & {r['n_real']}/{r['n_fake']} & " + " & ".join(cells) + r" \\")
-    lines += [r"\bottomrule"]
+    # Under the table, what its subscript means (every accuracy says its threshold) and, for a model
+    # of constant scores, why its marked cells mean nothing: short, so that the note never widens it.
+    note = r"$_\mathrm{val}$: at the validation threshold"
     if constant & {r["model"] for r in video}:
-        # short, so that the note never widens the table: the caption or the text says more
-        lines.append(f"\\multicolumn{{{2 + len(SCORE_TABLE)}}}{{@{{}}l}}{{\\ci{{$^\\dagger$ constant scores: not meaningful}}}} \\\\")
+        note += r"; $^\dagger$ constant scores: not meaningful"
+    lines += [r"\bottomrule", f"\\multicolumn{{{2 + len(SCORE_TABLE)}}}{{@{{}}l}}{{\\ci{{{note}}}}} \\\\"]
     lines += [r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 

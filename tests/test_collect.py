@@ -104,4 +104,4 @@ def test_constant_scores_are_flagged_not_meaningful(tmp_path):
     assert lstm.count("(n/m)") == 3 and "(n/m)" not in c3d and "not meaningful" in table
     assert "accuracy at 0.5" in table and "accuracy at the val. threshold" in table and "(threshold 0." in c3d
     tex = collect.scores_table(common.read_csv(tmp_path / "demo" / "results.csv"), {"cnn_lstm"})
-    assert tex.count(r"$^\dagger$") == 3 and "val.\\ thr." in tex  # two cells and the note
+    assert tex.count(r"$^\dagger$") == 3 and "at the validation threshold" in tex  # two cells and the note
