@@ -326,7 +326,7 @@ def print_verdict(path: Path, scores: dict, thresholds: dict, seen_by: list, shi
         print(f"  warning: {', '.join(name for name, _ in seen_by)} learned from this very video (the same content, by "
               f"sha256, is listed in {', '.join(listings)}): this score is no test, the models were trained on it")
     if shipped:
-        print("  caution: the shipped models learned from 24 generators' fakes, and score the fakes of a generator "
+        print("  caution: the shipped models learned from the fakes of 21 generators, and score the fakes of a generator "
               "they have not seen little better than chance (README, 'Shipped weights'): this is a small model's "
               "measurement, not evidence about the video")
     else:
