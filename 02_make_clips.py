@@ -74,12 +74,22 @@ def parse_args(argv=None):
                         "tests the fakes of its generators and the real videos of its people, and trains on everything "
                         "else but those people (videos whose official split is 'train' are never tested). Train one "
                         "model per fold, then pool their test scores with 05_evaluate.py --pool (default: no folds)")
+    p.add_argument("--families", default="", metavar="LIST",
+                   help="keep only the fakes of these families of generators (comma-separated, of "
+                        f"{', '.join(common.FAMILIES)}; common.GENERATOR_FAMILIES files each generator), and every "
+                        "real video. With --folds, the talking-head protocol: --families 'talking head' leaves each "
+                        "talking-head generator out while the other talking-head generators train, as "
+                        "TalkingHeadBench's protocol 2 does (default: every fake)")
     p.add_argument("--balance", action="store_true",
                    help="drop clips of the larger class from train, at random, until both classes have as many; val and "
                         "test keep their natural mix (training already weighs the classes, so this is an alternative)")
     args = p.parse_args(argv)
     if args.folds and (args.all_test or args.folds < 2):
         p.error("--folds K needs K >= 2 and does not combine with --all-test")
+    args.families = [f.strip() for f in args.families.split(",") if f.strip()]
+    unknown = [f for f in args.families if f not in common.FAMILIES]
+    if unknown:
+        p.error(f"--families {unknown[0]!r}: expected one or more of {', '.join(common.FAMILIES)}, separated by commas")
     if args.all_test:
         args.val, args.test = 0.0, 1.0
     elif not (0 <= args.val < 1 and 0 <= args.test < 1 and args.val + args.test < 1):
@@ -216,6 +226,13 @@ def main(argv=None):
         videos = common.join_groups(videos, same_person)
         print(f"--same-person: {joined} videos renamed to their person ({len(set(same_person.values()))} people)")
 
+    if args.families:  # one family's generators only (the talking-head protocol); the real videos all stay
+        dropped = [v for v in videos if v["label"] == "1" and common.family_of(v["method"]) not in args.families]
+        videos = [v for v in videos if v not in dropped]
+        print(f"--families {', '.join(args.families)}: left out {len(dropped)} fakes of other families; "
+              f"{sum(v['label'] == '1' for v in videos)} fakes of "
+              f"{len({v['method'] for v in videos if v['label'] == '1'})} generators remain")
+
     # Cut each video into windows of consecutive frames (the meta file knows where the gaps are).
     clips_per_video = {}
     for v in videos:
@@ -300,7 +317,8 @@ def write_clips(rows: list[dict], out: Path, faces: Path, args, **extra) -> None
     common.write_json(out / "settings.json", {"faces": str(faces), "clip_len": args.clip_len, "stride": args.stride,
                                               "val": args.val, "test": args.test, "seed": args.seed,
                                               "all_test": args.all_test, "ignore_official": args.ignore_official,
-                                              "balance": args.balance, "same_person": args.same_person, **extra,
+                                              "balance": args.balance, "same_person": args.same_person,
+                                              "families": args.families, **extra,
                                               "clips_per_method": counts, "face_settings": face_settings})
 
 

@@ -55,8 +55,21 @@ AT_VAL = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "apcer",
 # The video-level scores that get a 95% bootstrap interval (resampling the test videos): at the
 # thresholds 0.5 and, for the *_val ones, the validation threshold.
 INTERVALS = ("auc", "accuracy", "balanced_accuracy", "f1", "mse", "eer", "accuracy_val", "balanced_accuracy_val", "f1_val")
+# With --pool over several seeds: how many, and the mean and spread of each seed's own video AUC
+# (the `auc` column scores the seed-averaged P(fake)); and, where the faces are at hand, the rank
+# correlation of the video scores with the face crops' sharpness (a model that reads footage
+# quality shows it here).
+SEED_FIELDS = ["seeds", "auc_seed_mean", "auc_seed_sd", "spearman_sharpness"]
 RESULT_FIELDS = (["model", "level", "n", "n_real", "n_fake"] + SCORES + ["threshold_val"] + [f"{k}_val" for k in AT_VAL]
-                 + [f"{k}_ci_{end}" for k in INTERVALS for end in ("low", "high")] + ["perturb", "trained_on", "tested_on"])
+                 + [f"{k}_ci_{end}" for k in INTERVALS for end in ("low", "high")] + SEED_FIELDS
+                 + ["perturb", "trained_on", "tested_on"])
+SEED_AUC_FIELDS = ["model", "seed", "family", "n_fake", "n_real", "auc"]
+# The quality check (--quality-check): degradations that change how a real video looks and not
+# whether it is real. A detector whose P(fake) moves with them, or whose scores follow the face
+# crops' sharpness, reads footage quality rather than the face (docs/model-card.md).
+QUALITY_CHECKS = ("blur:1.5", "resize:0.5", "jpeg:30")
+QUALITY_LIMITS = {"shift": 0.05, "spearman": 0.2}
+QUALITY_FIELDS = ["model", "check", "n_real", "before", "after", "shift", "limit", "passed"]
 METHOD_FIELDS = ["model", "level", "method", "n_fake", "n_real", "auc", "auc_ci_low", "auc_ci_high", "detected",
                  "detected_val"]
 FAMILY_FIELDS = ["model", "level", "family", "methods", "n_fake", "n_real", "auc", "auc_ci_low", "auc_ci_high",
@@ -81,6 +94,12 @@ def parse_args(argv=None):
                         "runs/logo/fold_*/c3d) were trained on different folds; each scores its own fold's test "
                         "split, and their scores are pooled into one test set in which every video was scored by a "
                         "model that never saw its generator or its person (default: each run on its own)")
+    p.add_argument("--quality-check", action="store_true",
+                   help="also score the test split's real videos blurred (blur:1.5), at half resolution (resize:0.5) "
+                        "and compressed (jpeg:30), and report how far each moves their mean P(fake), beside the rank "
+                        "correlation of the video scores with the face crops' sharpness: a detector of fakes should "
+                        "not call a softer real video fake (quality.csv; a warning past a shift of "
+                        f"{QUALITY_LIMITS['shift']} or a correlation of {QUALITY_LIMITS['spearman']}) (default: off)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of the test videos for the 95%% intervals (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and of the noise perturbation (default: %(default)s)")
     p.add_argument("--video", default=None, help="judge this one video instead of writing a report")
@@ -337,7 +356,7 @@ def print_verdict(path: Path, scores: dict, thresholds: dict, seen_by: list, shi
 def level_items(rows: list[dict], probs: np.ndarray, level: str) -> list[dict]:
     """Scored items of one level: clips as they are, or videos (mean of their clips)."""
     clips = [{"level": "clip", "id": r["clip_id"], "video_id": r["video_id"], "label": int(r["label"]),
-              "method": r["method"], "prob": float(p)} for r, p in zip(rows, probs)]
+              "method": r["method"], "group": r.get("group", ""), "prob": float(p)} for r, p in zip(rows, probs)]
     if level == "clip":
         return clips
     return [{"level": "video", "id": v["video_id"], **v} for v in common.video_level(clips)]
@@ -399,13 +418,14 @@ def evaluate_run(run: Path, args, device) -> dict:
                  f"{test_dir / 'clips.csv'}. Cut clips at least that long with 02_make_clips.py --clip-len.")
     test_probs = predict(model, test_set, device, args.batch_size)
     val_probs = predict(model, val_set, device, args.batch_size)
+    quality = real_quality_scores(model, test_rows, test_faces, seen, args, device) if args.quality_check else {}
     test_settings = common.read_json(test_dir / "settings.json") if (test_dir / "settings.json").is_file() else {}
     test_source = (test_settings.get("face_settings") or {}).get("source")
     # The epochs the run completed (one row each in metrics.csv): fewer than config's when it was
     # stopped early (--stop-after, --patience) or is still training.
     done = len(common.read_csv(run / "metrics.csv")) if (run / "metrics.csv").is_file() else None
     out = {"config": config, "levels": {}, "test_dir": test_dir, "tested_on": common.describe_source(test_source),
-           "test_synthetic": common.is_synthetic(test_source), "epochs_done": [done]}
+           "test_synthetic": common.is_synthetic(test_source), "quality": quality, "epochs_done": [done]}
     for level in LEVELS:
         items = level_items(test_rows, test_probs, level)
         y, p = arrays(items)
@@ -418,6 +438,42 @@ def evaluate_run(run: Path, args, device) -> dict:
         out["levels"][level] = {"items": items, "y": y, "p": p, "threshold": threshold,
                                 "at_05": common.binary_metrics(y, p, 0.5), "at_val": common.binary_metrics(y, p, threshold)}
     return out
+
+
+def real_quality_scores(model, rows: list[dict], faces: Path, seen: dict, args, device) -> dict[str, dict[str, float]]:
+    """{check: {video_id: P(fake)}} of the real videos among `rows`, as they are ('none') and under
+    each degradation of QUALITY_CHECKS (each clip degraded frame by frame, then shrunk to the
+    model's input as usual)."""
+    real = [r for r in rows if r["label"] == "0" and not r.get("pseudo")]
+    out = {}
+    for check in ("none", *QUALITY_CHECKS):
+        perturbations = [] if check == "none" else common.parse_perturbations([check])
+        data = common.ClipDataset(real, faces, seed=args.seed, perturbations=perturbations, **seen)
+        probs = predict(model, data, device, args.batch_size)
+        out[check] = {v["video_id"]: v["prob"] for v in common.video_level(
+            [{"video_id": r["video_id"], "label": 0, "prob": p} for r, p in zip(real, probs)])}
+    return out
+
+
+def quality_rows(name: str, quality: dict[str, dict[str, float]], spearman) -> list[dict]:
+    """quality.csv's rows for one model: each degradation's shift of the real videos' mean P(fake),
+    and the rank correlation of the video scores with sharpness, each against its limit."""
+    rows = []
+    before = quality.get("none") or {}
+    for check in QUALITY_CHECKS:
+        if check not in quality or not before:
+            continue
+        ids = sorted(before)
+        b = float(np.mean([before[v] for v in ids]))
+        a = float(np.mean([quality[check][v] for v in ids]))
+        rows.append({"model": name, "check": check, "n_real": len(ids), "before": round(b, 4), "after": round(a, 4),
+                     "shift": round(a - b, 4), "limit": QUALITY_LIMITS["shift"],
+                     "passed": abs(a - b) <= QUALITY_LIMITS["shift"]})
+    if spearman not in ("", None):
+        rows.append({"model": name, "check": "spearman(score, sharpness)", "n_real": "", "before": "", "after": "",
+                     "shift": spearman, "limit": QUALITY_LIMITS["spearman"],
+                     "passed": abs(float(spearman)) <= QUALITY_LIMITS["spearman"]})
+    return rows
 
 
 def intervals(y: np.ndarray, p: np.ndarray, threshold, args) -> dict:
@@ -466,36 +522,112 @@ def subset_scores(y: np.ndarray, p: np.ndarray, sel: np.ndarray, lv: dict, level
             "detected_val": round(float((p[fakes] >= threshold).mean()), 4)}
 
 
+def seed_of(run: Path) -> str:
+    """runs/logo/seed_2/fold_1/c3d -> 'seed_2'; '' for a run outside a seed folder."""
+    return run.parent.parent.name if run.parent.parent.name.startswith("seed_") else ""
+
+
+def pool_one_seed(evs: list[dict], name: str, level: str) -> tuple[list[dict], np.ndarray]:
+    """The items of one seed's folds at one level, each fold's own validation threshold beside
+    each item. Every item must be tested by exactly one fold: the folds of one 02 --folds are."""
+    items = [i for e in evs for i in e["levels"][level]["items"]]
+    ids = [i["id"] for i in items]
+    if len(ids) != len(set(ids)):
+        twice = next(i for i in ids if ids.count(i) > 1)
+        sys.exit(f"error: --pool: {twice} is in the test split of two of {name}'s folds; pool the runs of "
+                 "one 02_make_clips.py --folds (each video is tested by one fold only), or put the runs of each "
+                 "seed's folds in a folder of their own (runs/logo/seed_S/fold_K/NAME)")
+    thresholds = np.concatenate([np.full(len(e["levels"][level]["items"]), e["levels"][level]["threshold"])
+                                 for e in evs])
+    return items, thresholds
+
+
 def pool_folds(runs: list[Path], args, device) -> dict:
     """--pool: the runs of each name (one per fold of 02 --folds), each scored on its own fold's test
-    split, pooled into one evaluation per name. Every video must be tested by exactly one fold: the
-    folds of one 02 --folds run are. Each fold's scores are read against its own validation
-    threshold (a per-video threshold in the pooled 'val' metrics)."""
+    split, pooled into one evaluation per name. Each fold's scores are read against its own
+    validation threshold (a per-video threshold in the pooled 'val' metrics).
+
+    Several seeds (runs/logo/seed_S/fold_K/NAME: the folds of 02 --folds --seed S, trained with
+    --seed S): each seed's folds are pooled as above, then every item's P(fake) and threshold are
+    averaged over the seeds, which must all have tested the same items. The report scores these
+    seed-averaged scores; each seed's own video AUC is kept beside them (`seed_auc`), since the
+    spread between seeds is what says how far one run can be trusted."""
     by_name: dict[str, list[Path]] = {}
     for run in runs:
         by_name.setdefault(run.name, []).append(run)
     evaluated = {}
-    for name, fold_runs in by_name.items():
-        evs = [evaluate_run(run, args, device) for run in tqdm(fold_runs, desc=f"evaluating {name}", unit="fold")]
-        pooled = {"config": evs[0]["config"], "levels": {}, "tested_on": evs[0]["tested_on"],
-                  "epochs_done": [n for e in evs for n in e["epochs_done"]],
-                  "test_synthetic": evs[0]["test_synthetic"], "folds": len(evs),
-                  "test_dir": f"{len(evs)} leave-generator-out folds ({', '.join(str(e['test_dir']) for e in evs)})"}
+    for name, name_runs in by_name.items():
+        by_seed: dict[str, list[Path]] = {}
+        for run in name_runs:
+            by_seed.setdefault(seed_of(run), []).append(run)
+        evs = {seed: [evaluate_run(run, args, device) for run in seed_runs]
+               for seed, seed_runs in tqdm(sorted(by_seed.items()), desc=f"evaluating {name}", unit="seed")}
+        first = next(iter(evs.values()))
+        folds = len(first)
+        pooled = {"config": first[0]["config"], "levels": {}, "tested_on": first[0]["tested_on"],
+                  "test_synthetic": first[0]["test_synthetic"], "folds": folds, "seeds": sorted(evs), "seed_auc": {},
+                  "epochs_done": [n for seed_evs in evs.values() for e in seed_evs for n in e["epochs_done"]],
+                  "test_dir": (f"{folds} leave-generator-out folds" + (f" x {len(evs)} seeds" if len(evs) > 1 else "")
+                               + f" ({', '.join(str(e['test_dir']) for seed in evs.values() for e in seed)})")}
         for level in LEVELS:
-            items = [i for e in evs for i in e["levels"][level]["items"]]
-            ids = [i["id"] for i in items]
-            if len(ids) != len(set(ids)):
-                twice = next(i for i in ids if ids.count(i) > 1)
-                sys.exit(f"error: --pool: {twice} is in the test split of two of {name}'s folds; pool the runs of "
-                         "one 02_make_clips.py --folds (each video is tested by one fold only)")
+            per_seed = {seed: pool_one_seed(seed_evs, name, level) for seed, seed_evs in evs.items()}
+            ids = {seed: [i["id"] for i in items] for seed, (items, _) in per_seed.items()}
+            if len({frozenset(v) for v in ids.values()}) > 1:
+                sys.exit(f"error: --pool: the seeds of {name} did not test the same {level}s; make every seed's folds "
+                         "from the same faces with the same 02_make_clips.py flags but --seed")
+            items, _ = next(iter(per_seed.values()))
+            by_id = {seed: {it["id"]: (float(it["prob"]), float(t)) for it, t in zip(its, th)}
+                     for seed, (its, th) in per_seed.items()}
+            items = [{**it, "prob": float(np.mean([by_id[s][it["id"]][0] for s in by_id]))} for it in items]
+            per_item = np.array([np.mean([by_id[s][it["id"]][1] for s in by_id]) for it in items])
             y, p = arrays(items)
-            per_item = np.concatenate([np.full(len(e["levels"][level]["items"]), e["levels"][level]["threshold"])
-                                       for e in evs])
             pooled["levels"][level] = {"items": items, "y": y, "p": p, "threshold": float(np.median(per_item)),
                                        "at_val_threshold": per_item, "at_05": common.binary_metrics(y, p, 0.5),
                                        "at_val": common.binary_metrics(y, p, per_item)}
+            if level == "video":
+                pooled["seed_items"] = {seed: its for seed, (its, _) in per_seed.items()}
+        # the quality check's real videos: each tested by one fold per seed, averaged over the seeds
+        checks = {c for seed_evs in evs.values() for e in seed_evs for c in e["quality"]}
+        pooled["quality"] = {c: {v: float(np.mean([e["quality"][c][v] for seed_evs in evs.values() for e in seed_evs
+                                                   if v in e["quality"].get(c, {})]))
+                                 for v in {v for seed_evs in evs.values() for e in seed_evs
+                                           for v in e["quality"].get(c, {})}} for c in checks}
         evaluated[name] = pooled
     return evaluated
+
+
+def seed_spread(name: str, ev: dict, by_seed: list[dict]) -> dict:
+    """--pool over several seeds: each seed's own video AUC, overall and per family, appended to
+    by_seed; their count, mean and standard deviation returned for results.csv."""
+    seed_items = ev.get("seed_items") or {}
+    if len(seed_items) < 2:
+        return {}
+    aucs = []
+    for seed, items in seed_items.items():
+        y, p = arrays(items)
+        family = np.array([common.family_of(i["method"]) for i in items])
+        for fam in ["all", *[f for f in common.FAMILIES if (family == f).any()]]:
+            sel = (y == 0) | (family == fam) if fam != "all" else np.ones(len(y), bool)
+            auc = common.rank_auc(y[sel], p[sel])
+            by_seed.append({"model": name, "seed": seed, "family": fam, "n_fake": int(y[sel].sum()),
+                            "n_real": int((y[sel] == 0).sum()), "auc": round(auc, 4)})
+            if fam == "all":
+                aucs.append(auc)
+    return {"seeds": len(aucs), "auc_seed_mean": round(float(np.mean(aucs)), 4),
+            "auc_seed_sd": round(float(np.std(aucs, ddof=1)), 4)}
+
+
+def sharpness_correlation(items: list[dict], p: np.ndarray, config: dict) -> float | str:
+    """Spearman's rank correlation between the video scores and the sharpness of each video's face
+    crops (common.face_sharpness), or '' where the face arrays are not at hand. Near zero: the
+    scores do not follow footage quality. Strongly negative: softer faces are called fake."""
+    faces = Path(config.get("faces") or "")
+    if not all((faces / f"{i['video_id']}.npy").is_file() for i in items):
+        return ""
+    from scipy.stats import spearmanr  # scikit-learn depends on SciPy, so it is always there
+
+    sharp = [common.face_sharpness(faces / f"{i['video_id']}.npy") for i in items]
+    return round(float(spearmanr(p, sharp).statistic), 4)
 
 
 def main(argv=None):
@@ -512,7 +644,7 @@ def main(argv=None):
         refuse_mixed_test_sets(runs, args)
         evaluated = {run.name: evaluate_run(run, args, device) for run in tqdm(runs, desc="evaluating", unit="model")}
 
-    results, by_method, by_family = [], [], []
+    results, by_method, by_family, by_seed, quality = [], [], [], [], []
     for name, ev in evaluated.items():
         for level, lv in ev["levels"].items():
             y, p, m, mv = lv["y"], lv["p"], lv["at_05"], lv["at_val"]
@@ -525,6 +657,9 @@ def main(argv=None):
                    "tested_on": f"{args.split} split of {ev['test_dir']}: {ev['tested_on']}"}
             if level == "video":  # resample videos, the independent units, for the intervals
                 row.update(intervals(y, p, lv.get("at_val_threshold", lv["threshold"]), args))
+                row.update(seed_spread(name, ev, by_seed))
+                row["spearman_sharpness"] = sharpness_correlation(lv["items"], p, ev["config"])
+                quality += quality_rows(name, ev.get("quality") or {}, row["spearman_sharpness"])
             results.append({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
             methods = sorted({i["method"] for i in lv["items"]} - {"real"})
             for method in methods:
@@ -547,10 +682,24 @@ def main(argv=None):
                                   "methods": " ".join(sorted({i["method"] for i, e in zip(lv["items"], easy)
                                                               if not e and i["method"] != "real"})),
                                   **subset_scores(y, p, sel, lv, level, args)})
+            # The paired subset: the people (groups) that have both a real and a fake test video,
+            # such as a fake and the real video it was made from. There the footage is the same, so
+            # what separates them is the fake itself.
+            paired = common.paired_groups(lv["items"])
+            sel = np.array([i.get("group", "") in paired for i in lv["items"]])
+            if sel.any():
+                by_family.append({"model": name, "level": level, "family": "same person (paired)",
+                                  "methods": " ".join(sorted({i["method"] for i, e in zip(lv["items"], sel)
+                                                              if e and i["method"] != "real"})),
+                                  **subset_scores(y, p, sel, lv, level, args)})
         common.write_csv(out / f"predictions_{name}.csv", ev["levels"]["clip"]["items"] + ev["levels"]["video"]["items"],
                          ["level", "id", "video_id", "label", "method", "prob"])
 
     common.write_csv(out / "results.csv", results, RESULT_FIELDS)
+    if by_seed:
+        common.write_csv(out / "by_seed.csv", by_seed, SEED_AUC_FIELDS)
+    if args.quality_check:
+        common.write_csv(out / "quality.csv", quality, QUALITY_FIELDS)
     common.write_csv(out / "by_method.csv", by_method, METHOD_FIELDS)
     common.write_csv(out / "by_family.csv", by_family, FAMILY_FIELDS)
     first = next(iter(evaluated.values()))  # every run has the same test set (refuse_mixed_test_sets)
@@ -568,13 +717,20 @@ def main(argv=None):
                  for name in [run.name]}
     if histories:
         common.plot_training_curves(histories, out / "training_curves.png")
-    write_report(out, results, by_method, by_family, evaluated, args, perturb)
+    write_report(out, results, by_method, by_family, evaluated, args, perturb, quality)
     write_latex_tables(out)
 
     print(f"\n{'model':<20} {'level':<6} {'acc':>6} {'bal.acc':>7} {'f1':>6} {'auc':>6} {'eer':>6} {'acer@val':>8}")
     for r in results:
         print(f"{r['model']:<20} {r['level']:<6} {r['accuracy']:>6.3f} {r['balanced_accuracy']:>7.3f} {r['f1']:>6.3f} "
               f"{r['auc']:>6.3f} {r['eer']:>6.3f} {r['acer_val']:>8.3f}")
+    if args.quality_check:
+        print("\nquality check, real test videos (a detector of fakes should not move with footage quality):")
+        for r in quality:
+            what = (f"mean P(fake) {r['before']:.3f} -> {r['after']:.3f}, shift {r['shift']:+.3f}" if r["before"] != ""
+                    else f"{float(r['shift']):+.3f}")
+            print(f"  {r['model']:<20} {r['check']:<28} {what}  "
+                  + ("ok" if r["passed"] else f"WARNING: past {r['limit']}: this model reads footage quality"))
     for name, ev in evaluated.items():
         p = ev["levels"]["video"]["p"]
         if common.constant_scores(p):
@@ -585,11 +741,11 @@ def main(argv=None):
         print("note: --split val: the 'val' threshold was chosen on this same split, so the scores at it (acer@val, "
               "and the *_val columns) are optimistic; AUC, EER and the scores at 0.5 are not")
     print(f"\nwrote {out / 'report.md'}, results.csv, by_method.csv, their LaTeX tables (results.tex, by_method.tex) "
-          "and plots")
+          + ("quality.csv " if args.quality_check else "") + "and plots")
 
 
 def write_report(out: Path, results: list[dict], by_method: list[dict], by_family: list[dict], evaluated: dict, args,
-                 perturb: str) -> None:
+                 perturb: str, quality: list[dict] = ()) -> None:
     """report.md: what was tested on what, the results as Markdown tables, the figures, the models."""
 
     def f(v):
@@ -652,6 +808,19 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], by_famil
                          f"| {f(r['acer_val'])} | {f(r['accuracy_val'])} | {f(r['balanced_accuracy_val'])} |")
         lines += ["", f"![ROC, {level} level](roc_{level}.png) ![confusion matrices](confusion_{level}.png)",
                   "", f"![scores](scores_{level}.png)", ""]
+    if quality:
+        lines += ["## Quality check (real test videos)", "",
+                  "How far a degradation that leaves a real video real moves the mean P(fake) of the real test "
+                  f"videos (limit {QUALITY_LIMITS['shift']}), and the rank correlation (Spearman) of all test videos' "
+                  f"scores with the sharpness of their face crops (limit {QUALITY_LIMITS['spearman']}). Past a limit, "
+                  "the model reads footage quality: a softer real video looks fake to it.", "",
+                  "| model | check | mean P(fake) before | after | shift or correlation | within the limit |",
+                  "|---|---|---|---|---|---|"]
+        for r in quality:
+            lines.append(f"| {r['model']} | {r['check']} | {r['before'] if r['before'] == '' else f(r['before'])} | "
+                         f"{r['after'] if r['after'] == '' else f(r['after'])} | {float(r['shift']):+.3f} | "
+                         f"{'yes' if r['passed'] else '**no**'} |")
+        lines.append("")
     if by_family:
         lines += ["## By family of generators (video level)", "",
                   "Each family's fakes against all real test videos (common.GENERATOR_FAMILIES says which generator "

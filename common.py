@@ -1460,6 +1460,12 @@ GENERATOR_FAMILIES = {
     "aniportrait": "talking head", "emo": "talking head", "vasa-1": "talking head", "anitalker": "talking head",
     "edtalk": "talking head", "geneface": "talking head", "makeittalk": "talking head", "atvgnet": "talking head",
     "kdtalker": "talking head", "speech-driven-animation": "talking head", "unknown_generated": "talking head",
+    # the second development set's (its manifest's family column says the same; a test checks)
+    "actalker": "talking head", "cyberhost": "talking head", "echomimic": "talking head",
+    "fantasyportrait": "talking head", "fantasytalking": "talking head", "float": "talking head",
+    "loopy": "talking head", "memo": "talking head", "sonic": "talking head", "stableavatar": "talking head",
+    "v-express": "talking head", "follow-your-emoji": "reenactment", "styleheat": "reenactment",
+    "x-portrait": "reenactment", "infinitetalk": "lip-sync",
     # the demo's and the published datasets' methods
     "LipSync": "lip-sync", "FaceSwap": "face swap", "Deepfakes": "face swap", "Face2Face": "reenactment",
     "NeuralTextures": "reenactment", "FaceShifter": "face swap",
@@ -1472,6 +1478,16 @@ GENERATOR_FAMILIES = {
 EASY_CUES = {"fsrt": "20 fps where the real videos run at 25-30", "makeittalk": "62.5 fps",
              "atvgnet": "a 128x128 video enlarged into the crop", "speech-driven-animation": "a 96x128 video",
              "emo": "a 'Generated Video' overlay", "vasa-1": "a reference-image inset"}
+
+
+# Variants of one generator (a restoration pass, a higher-resolution retraining) are one generator
+# to leave out: a model that learned Wav2Lip+GFPGAN has seen Wav2Lip's mouths.
+GENERATOR_VARIANTS = {"wav2lip+gfpgan": "wav2lip", "wav2lip-hq": "wav2lip"}
+
+
+def generator_of(method: str) -> str:
+    """The generator a method's fakes come from: the method itself, or the one it is a variant of."""
+    return GENERATOR_VARIANTS.get(method, method)
 
 
 def family_of(method: str) -> str:
@@ -1488,7 +1504,8 @@ def leave_generator_out(videos: list[dict], k: int, seed: int, val: float = 0.15
 
     videos: dicts with video_id, label ('0'/'1'), group (the person), method and split (an official
     split of 'train' means: always learn from it, never test it; such as real footage from another
-    source). The generators are dealt into K folds, the largest first, each to the fold with the
+    source). The generators (a variant counts as the generator it varies: GENERATOR_VARIANTS) are
+    dealt into K folds, the largest first, each to the fold with the
     fewest fakes so far; the real people likewise (a person whose fake a fold tests is tested there
     too). Fold f tests the fakes of its generators and the real videos of its people, and learns
     from every other video except those of a person it tests: so every generator is scored by a
@@ -1497,7 +1514,7 @@ def leave_generator_out(videos: list[dict], k: int, seed: int, val: float = 0.15
     """
     rng = np.random.default_rng(seed)
     rotating = [v for v in videos if v.get("split") != "train"]
-    fakes = Counter(v["method"] for v in rotating if str(v["label"]) == "1")
+    fakes = Counter(generator_of(v["method"]) for v in rotating if str(v["label"]) == "1")
     if len(fakes) < k:
         raise ValueError(f"{len(fakes)} generators cannot fill {k} folds: use --folds {max(2, len(fakes))} or fewer")
     fold_of_method, load = {}, np.zeros(k)
@@ -1507,7 +1524,7 @@ def leave_generator_out(videos: list[dict], k: int, seed: int, val: float = 0.15
     fold_of_group = {}
     for v in rotating:
         if str(v["label"]) == "1":
-            fold_of_group.setdefault(v["group"], fold_of_method[v["method"]])
+            fold_of_group.setdefault(v["group"], fold_of_method[generator_of(v["method"])])
     reals = Counter(v["group"] for v in rotating if str(v["label"]) == "0" and v["group"] not in fold_of_group)
     tested_reals = np.bincount([fold_of_group[v["group"]] for v in rotating
                                 if str(v["label"]) == "0" and v["group"] in fold_of_group], minlength=k).astype(float)
@@ -1516,7 +1533,7 @@ def leave_generator_out(videos: list[dict], k: int, seed: int, val: float = 0.15
         tested_reals[f] += reals[g]
     splits = []
     for f in range(k):
-        test = {v["video_id"] for v in rotating if (fold_of_method[v["method"]] if str(v["label"]) == "1"
+        test = {v["video_id"] for v in rotating if (fold_of_method[generator_of(v["method"])] if str(v["label"]) == "1"
                                                     else fold_of_group[v["group"]]) == f}
         tested_people = {v["group"] for v in videos if v["video_id"] in test}
         rest = [v for v in videos if v["group"] not in tested_people]
@@ -3576,8 +3593,29 @@ def video_level(rows: list[dict]) -> list[dict]:
     for r in rows:
         by_video.setdefault(r["video_id"], []).append(r)
     return [{"video_id": vid, "label": rs[0]["label"], "method": rs[0].get("method", ""),
-             "prob": float(np.mean([float(r["prob"]) for r in rs])), "clips": len(rs)}
-            for vid, rs in by_video.items()]
+             "group": rs[0].get("group", ""), "prob": float(np.mean([float(r["prob"]) for r in rs])),
+             "clips": len(rs)} for vid, rs in by_video.items()]
+
+
+def paired_groups(items: list[dict]) -> set[str]:
+    """The groups (people) among `items` that have both a real and a fake one: a fake beside the
+    real video it was made from, or another video of the same person. There real and fake share
+    their footage, so a cue of the footage cannot tell them apart."""
+    labels: dict[str, set] = {}
+    for i in items:
+        if i.get("group"):
+            labels.setdefault(i["group"], set()).add(int(i["label"]))
+    return {g for g, found in labels.items() if found == {0, 1}}
+
+
+def face_sharpness(faces_npy: Path, n: int = 64) -> float:
+    """How sharp a video's face crops are: the mean variance of the Laplacian of up to n crops
+    spread over the video, in grey levels squared. Footage quality, not a fake's trace: a
+    detector whose scores follow it has learned the camera, not the face."""
+    crops = np.load(faces_npy, mmap_mode="r")
+    pick = np.unique(np.linspace(0, len(crops) - 1, min(n, len(crops))).astype(int))
+    return float(np.mean([cv2.Laplacian(cv2.cvtColor(np.ascontiguousarray(crops[k]), cv2.COLOR_RGB2GRAY),
+                                        cv2.CV_64F).var() for k in pick]))
 
 
 # --------------------------------------------------------------------------------------------

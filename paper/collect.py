@@ -149,11 +149,37 @@ TRANSFER_NAMES = {"lstm_g_sbi": "LstmG", "c3d_g_sbi": "CthreeG", "base_g_sbi": "
                   "c3d_r_all": "CthreeRAll", "c3d_r_sbi_crop": "CthreeRCrop", "c3d_r_sbi_ellipse": "CthreeREllipse",
                   "c3d_r_sbi_nomore": "CthreeRNoMore",
                   "lstm_g_small8": "LstmSmall", "lstm_g_lite0": "LstmLite", "lm": "Landmark", "lm_r": "LandmarkR"}
+# The estimates over all shared material (docs/real-footage.md, "Choosing by transfer"): the 301
+# videos of benchmarks/shared_videos.csv, four folds cut with each of three seeds and trained with
+# that seed, the seeds' scores averaged per video (05 --pool over runs/shared/seed_S/fold_K/NAME).
+# "shared_th_*": the talking-head protocol (02 --families 'talking head'): talking heads only.
+SHARED_TRANSFER = {
+    "shared_lstm_g_sbi": ("runs/shared/report_lstm_g_sbi", "runs/shared/seed_*/fold_*/lstm_g_sbi", "all"),
+    "shared_c3d_g_sbi": ("runs/shared/report_c3d_g_sbi", "runs/shared/seed_*/fold_*/c3d_g_sbi", "all"),
+    "shared_base_g_sbi": ("runs/shared/report_base_g_sbi", "runs/shared/seed_*/fold_*/base_g_sbi", "all"),
+    "shared_th_lstm_g_sbi": ("runs/shared_th/report_lstm_g_sbi", "runs/shared_th/seed_*/fold_*/lstm_g_sbi", "all"),
+    "shared_th_c3d_g_sbi": ("runs/shared_th/report_c3d_g_sbi", "runs/shared_th/seed_*/fold_*/c3d_g_sbi", "all"),
+    "shared_th_base_g_sbi": ("runs/shared_th/report_base_g_sbi", "runs/shared_th/seed_*/fold_*/base_g_sbi", "all"),
+}
+TRANSFER.update(SHARED_TRANSFER)
+# The footage-cue floor under the same folds (benchmarks/footage_cues.py): report folder -> paper/results name.
+CUE_REPORTS = {"runs/shared/report_cues": "shared_cues", "runs/shared_th/report_cues": "shared_th_cues"}
+# What each estimate tested: its key's prefix -> the words the tables use.
+TESTED = {"shared_th_": "all shared, talking heads", "shared_": "all shared", "": "first dev set"}
+
+
+def tested_set(key: str) -> str:
+    return next(words for prefix, words in TESTED.items() if key.startswith(prefix))
+
+
 for _key, (_folder, _runs, _data) in TRANSFER.items():
-    REPORTS[f"logo_{_key}"] = Report(_folder, "Generators left out (4 folds, pooled)", {_key: (_runs,)},
-                                     tested="weights/all_videos.csv")
+    REPORTS[f"logo_{_key}"] = Report(
+        _folder, "Generators left out (4 folds, pooled)" if _key not in SHARED_TRANSFER else
+        "Generators left out (4 folds x 3 seeds, all shared material)", {_key: (_runs,)},
+        tested="weights/all_videos.csv" if _key not in SHARED_TRANSFER else "benchmarks/shared_videos.csv")
 # 05's files copied as they are. Only one figure is kept in git (roc.png, drawn here): every PNG is a binary.
-FILES = ("results.csv", "by_method.csv", "by_family.csv", "results.tex", "by_method.tex", "by_family.tex", "folds.json")
+FILES = ("results.csv", "by_method.csv", "by_family.csv", "by_seed.csv", "quality.csv", "results.tex", "by_method.tex",
+         "by_family.tex", "folds.json")
 # Macro name prefixes for the runs the text quotes (run folder name -> LaTeX-safe name).
 MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "frame_baseline": "Base", **TRANSFER_NAMES,
           **{f"logo_{k}": f"Logo{v}" for k, v in TRANSFER_NAMES.items()}}
@@ -539,9 +565,10 @@ def read_configs(report_dir: Path) -> dict[str, dict]:
 
 
 # The settings that must agree between the folds of one pooled model (the tables show one of them).
+# The seed is not among them: an estimate over several seeds pools runs that differ in it alone.
 AGREE = ("model", "temporal", "input", "hidden", "width", "bidirectional", "encoder", "clip_len", "input_size",
          "epochs", "batch_size", "lr", "encoder_lr", "weight_decay", "schedule", "clip_grad", "patience", "region",
-         "pseudo_fakes", "no_augment", "clips_per_video", "seed", "face_settings")
+         "pseudo_fakes", "no_augment", "clips_per_video", "face_settings")
 
 
 def find_config(candidates) -> tuple[list[Path], dict, str] | None:
@@ -826,13 +853,17 @@ def describe_run(config: dict) -> dict:
 # The main configurations (the three pixel models and the landmark model, as the recipe trains them):
 # the README's table and the slides' (transfer_main.tex); the paper's table holds every row.
 MAIN_TRANSFER = ("lstm_g_sbi", "c3d_g_sbi", "base_g_sbi", "lm")
-TRANSFER_SCORES = ("auc", "face swap", "reenactment", "lip-sync", "talking head", "all but easy cues")
+TRANSFER_SCORES = ("auc", "face swap", "reenactment", "lip-sync", "talking head", "all but easy cues",
+                   "same person (paired)")
 
 
 def transfer_rows(results_dir: Path = RESULTS) -> list[dict]:
-    """One row per TRANSFER configuration whose report is committed: its description, the pooled
-    video AUC with its interval, per family, without the easy-cue generators, and the mean
-    validation AUC of its folds (what training saw: seen generators, or pseudo-fakes)."""
+    """One row per TRANSFER configuration whose report is committed: its description, what it was
+    tested on, the pooled video AUC with its interval (of the seed-averaged scores, where there are
+    seeds), the mean and spread of the seeds' own AUCs, per family, without the easy-cue
+    generators, on the paired subset, the rank correlation of its scores with the face crops'
+    sharpness, and the mean validation AUC of its folds (what training saw: seen generators, or
+    pseudo-fakes). Then the footage-cue floor's rows (CUE_REPORTS), under the same folds."""
     rows = []
     for key, (_, _, data) in TRANSFER.items():
         folder = results_dir / f"logo_{key}"
@@ -840,16 +871,37 @@ def transfer_rows(results_dir: Path = RESULTS) -> list[dict]:
             continue
         configs = read_configs(folder)
         video = next(r for r in read_csv(folder / "results.csv") if r["level"] == "video")
-        row = {"key": key, **describe_run(configs[key]), "real videos": data, "videos": video["n"],
-               "auc": video["auc"], "auc_low": video["auc_ci_low"], "auc_high": video["auc_ci_high"]}
-        families = {r["family"]: r for r in read_csv(folder / "by_family.csv") if r["level"] == "video"}
-        for fam in TRANSFER_SCORES[1:]:
-            f = families.get(fam, {})
-            row.update({fam: f.get("auc", ""), f"{fam}_low": f.get("auc_ci_low", ""), f"{fam}_high": f.get("auc_ci_high", "")})
+        row = {"key": key, **describe_run(configs[key]), "real videos": data, "tested": tested_set(key)}
+        row.update(estimate_scores(video, folder / "by_family.csv"))
+        quality = {r["check"]: r["shift"] for r in read_csv(folder / "quality.csv")} \
+            if (folder / "quality.csv").is_file() else {}
+        row["quality shifts"] = " / ".join(f"{float(quality[c]):+.2f}" for c in ("blur:1.5", "resize:0.5", "jpeg:30")
+                                           if c in quality)
         folds = common.read_json(folder / "folds.json") if (folder / "folds.json").is_file() else {}
         row["val_auc"] = folds.get("mean_val_auc", "")
         rows.append(row)
+    for name in CUE_REPORTS.values():
+        folder = results_dir / name
+        if not (folder / "results.csv").is_file():
+            continue
+        for video in read_csv(folder / "results.csv"):
+            rows.append({"key": f"{name}:{video['model']}", "model": f"footage cues: {video['model']}",
+                         "encoder": "none", "learns from": "genuine fakes too", "pseudo-fakes": "none", "fakes made": "",
+                         "masks": "", "frames": "", "real videos": "all", "tested": tested_set(name),
+                         **estimate_scores(video, folder / "by_family.csv", video["model"]), "quality shifts": "",
+                         "val_auc": ""})
     return rows
+
+
+def estimate_scores(video: dict, by_family: Path, model: str | None = None) -> dict:
+    """The transfer table's numbers of one estimate: results.csv's video row and by_family.csv."""
+    out = {"videos": video["n"], "auc": video["auc"], "auc_low": video["auc_ci_low"], "auc_high": video["auc_ci_high"],
+           **{k: video.get(k, "") for k in ("seeds", "auc_seed_mean", "auc_seed_sd", "spearman_sharpness")}}
+    families = {r["family"]: r for r in read_csv(by_family) if r["level"] == "video" and model in (None, r["model"])}
+    for fam in TRANSFER_SCORES[1:]:
+        f = families.get(fam, {})
+        out.update({fam: f.get("auc", ""), f"{fam}_low": f.get("auc_ci_low", ""), f"{fam}_high": f.get("auc_ci_high", "")})
+    return out
 
 
 def interval_text(row: dict, key: str) -> str:
@@ -859,8 +911,18 @@ def interval_text(row: dict, key: str) -> str:
     return f"{two(row[key])} [{two(row[key + '_low'])}, {two(row[key + '_high'])}]"
 
 
+# The first estimate's tables (the first development set, 110 videos, one run each) keep their
+# columns; the estimates over all shared material have tables of their own (shared_markdown).
+DEV_SCORES = TRANSFER_SCORES[1:6]
+
+
+def dev_rows(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r["tested"] == TESTED[""]]
+
+
 def transfer_markdown(rows: list[dict], short: bool = False) -> str:
-    """The Markdown table of the estimates (short: the README's three pixel models and the landmark model)."""
+    """The Markdown table of the first estimates (short: the README's three pixel models and the landmark model)."""
+    rows = dev_rows(rows)
     if short:
         rows = [r for r in rows if r["key"] in MAIN_TRANSFER]
         head = "| model | unseen generators: video AUC [95% CI] | lip-sync | talking heads | without easy cues |"
@@ -878,17 +940,18 @@ def transfer_markdown(rows: list[dict], short: bool = False) -> str:
         fakes = r["pseudo-fakes"] if r["pseudo-fakes"] == "none" else f"{r['pseudo-fakes']} ({made})"
         lines.append(f"| {r['model']} | {r['encoder']} | {r['learns from']} | {fakes} "
                      f"| {r['real videos']} | {interval_text(r, 'auc')} | "
-                     + " | ".join(interval_text(r, f) for f in TRANSFER_SCORES[1:]) + f" | {val} |")
+                     + " | ".join(interval_text(r, f) for f in DEV_SCORES) + f" | {val} |")
     return "\n".join(lines) + "\n"
 
 
 def transfer_tex(rows: list[dict]) -> str:
-    """transfer.tex: the estimates as a booktabs table for the paper (pooled AUC, per family, no easy cues)."""
+    """transfer.tex: the first estimates as a booktabs table for the paper (pooled AUC, per family, no easy cues)."""
+    rows = dev_rows(rows)
     lines = [CI_MACRO, r"\begin{tabular}{@{}llccccccc@{}}", r"\toprule",
              r"model & learns from & AUC & swap & reenact. & lip-sync & talk.\ head & no easy cues & val. \\", r"\midrule"]
     for r in rows:
         cells = [with_interval({"v": r["auc"], "v_ci_low": r["auc_low"], "v_ci_high": r["auc_high"]}, "v")]
-        for fam in TRANSFER_SCORES[1:]:
+        for fam in DEV_SCORES:
             cells.append(with_interval({"v": r[fam], "v_ci_low": r[f"{fam}_low"], "v_ci_high": r[f"{fam}_high"]}, "v"))
         extra = "" if r["real videos"] == "all" else f", {r['real videos']}"
         setting = (f"{r['learns from']}, " + (r["pseudo-fakes"] if r["pseudo-fakes"] != "none" else "no pseudo-fakes") + ("" if r["encoder"] in ("small CNN", "3D CNN", "none") else
@@ -903,10 +966,56 @@ def transfer_tex(rows: list[dict]) -> str:
 
 # Markdown tables that docs and the README hold, between <!-- collect:NAME --> and <!-- /collect -->:
 # written here, checked by tests/test_paper.py, so that README, docs and paper cannot disagree.
-DOC_TABLES = {"transfer": lambda rows: transfer_markdown(rows), "transfer_short": lambda rows: transfer_markdown(rows, True)}
+DOC_TABLES = {"transfer": lambda rows: transfer_markdown(rows), "transfer_short": lambda rows: transfer_markdown(rows, True),
+              "transfer_shared": lambda rows: shared_markdown(rows)}
 DOC_FILES = ("README.md", "docs/real-footage.md", "docs/model-card.md", "docs/demo.md")
 # Tables written from one report's files rather than from the transfer rows: NAME -> (report, how).
 REPORT_TABLES = {"demo": ("demo", demo_markdown)}
+
+
+def shared_rows(rows: list[dict]) -> list[dict]:
+    """The estimates over all shared material, the footage-cue floor last."""
+    mine = [r for r in rows if r["tested"] != TESTED[""]]
+    return sorted(mine, key=lambda r: (r["tested"], r["model"].startswith("footage cues")))
+
+
+def seeds_text(row: dict) -> str:
+    """'0.60 +- 0.02 (3)': the mean and standard deviation of the seeds' own AUCs, and how many."""
+    if number(row.get("auc_seed_sd", "")) != number(row.get("auc_seed_sd", "")):
+        return "--"
+    return f"{two(row['auc_seed_mean'])} +- {two(row['auc_seed_sd'])} ({row['seeds']})"
+
+
+SHARED_COLUMNS = ("face swap", "reenactment", "lip-sync", "talking head", "same person (paired)")
+
+
+def shared_markdown(rows: list[dict]) -> str:
+    """The Markdown table of the estimates over all shared material, beside the footage-cue floor."""
+    head = ("| model | tested | videos | AUC of the seed-averaged scores [95% CI] | seeds: mean +- sd (n) | "
+            + " | ".join(SHARED_COLUMNS) + " | Spearman with sharpness | blur / half res. / JPEG: shift of the reals | "
+            "validation AUC |")
+    lines = [head, "|" + "---|" * (8 + len(SHARED_COLUMNS))]
+    for r in shared_rows(rows):
+        val = "--" if r["val_auc"] in ("", None) else two(r["val_auc"])
+        lines.append(f"| {r['model']} | {r['tested']} | {r['videos']} | {interval_text(r, 'auc')} | {seeds_text(r)} | "
+                     + " | ".join(interval_text(r, f) for f in SHARED_COLUMNS)
+                     + f" | {two(r['spearman_sharpness'])} | {r['quality shifts'] or '--'} | {val} |")
+    return "\n".join(lines) + "\n"
+
+
+def shared_tex(rows: list[dict]) -> str:
+    """transfer_shared.tex: the same for the paper."""
+    lines = [CI_MACRO, r"\begin{tabular}{@{}llccccccccc@{}}", r"\toprule",
+             r"model & tested & AUC & seeds & swap & reenact. & lip-sync & talk.\ head & paired & $\rho$ sharp. \\",
+             r"\midrule"]
+    for r in shared_rows(rows):
+        cells = [with_interval({"v": r[f], "v_ci_low": r[f"{f}_low"], "v_ci_high": r[f"{f}_high"]}, "v")
+                 for f in ("auc", *SHARED_COLUMNS)]
+        cells.insert(1, seeds_text(r).replace("+-", r"$\pm$"))
+        lines.append(f"{tex_name(r['model'])} & {tex_name(r['tested'])} & " + " & ".join(cells)
+                     + f" & {two(r['spearman_sharpness'])}" + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
 
 
 def fill_doc_tables(text: str, rows: list[dict], results: Path = RESULTS) -> str:
@@ -934,6 +1043,22 @@ COMMANDS = {"demo": "README.md, 'Quickstart'", "all_val": "docs/real-footage.md,
 def relative(path: Path, root: Path) -> str:
     """A path as the user knows it (paper/results/demo), also when a dry run writes into a scratch copy."""
     return str(path.relative_to(root))
+
+
+def copy_cue_reports(take: set[str], results: Path, root: Path) -> None:
+    """benchmarks/footage_cues.py's reports (CUE_REPORTS) that --take-runs names, into paper/results."""
+    for folder, name in CUE_REPORTS.items():
+        source, out = ROOT / folder, results / name
+        if not (source / "results.csv").is_file() or name not in take:
+            if (source / "results.csv").is_file() and (out / "results.csv").is_file():
+                print(f"kept {relative(out, root)} ({folder} has a report too: --take-runs {name} copies it over)")
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        for filename in ("results.csv", "by_family.csv", "by_seed.csv", "cues.csv"):
+            shutil.copy(source / filename, out / filename)
+        predictions = video_predictions(source)
+        common.write_csv(out / "predictions_video.csv", predictions, list(predictions[0]))
+        print(f"copied {folder} -> {relative(out, root)}")
 
 
 def collect(take: set[str], results: Path, root: Path) -> None:
@@ -990,13 +1115,15 @@ def collect(take: set[str], results: Path, root: Path) -> None:
             print(f"  {name}: no predictions to redraw the ROC figure from: roc.png is 05's figure without its title")
         print(f"  {name}: scores.tex" + (", training.tex, architecture_*.tex" if configs else "")
               + (f" ({n_configs} configs copied)" if n_configs else ""))
+    copy_cue_reports(take, results, root)
     rows = transfer_rows(results)
     if rows:
         common.write_csv(results / "transfer.csv", rows, list(rows[0]))
         (results / "transfer.tex").write_text(transfer_tex(rows), encoding="utf-8")
         (results / "transfer_main.tex").write_text(transfer_tex([r for r in rows if r["key"] in MAIN_TRANSFER]),
                                                    encoding="utf-8")
-        print(f"wrote {relative(results, root)}/transfer.csv, transfer.tex, transfer_main.tex")
+        (results / "transfer_shared.tex").write_text(shared_tex(rows), encoding="utf-8")
+        print(f"wrote {relative(results, root)}/transfer.csv, transfer.tex, transfer_main.tex, transfer_shared.tex")
     for doc in DOC_FILES:
         path = root / doc
         if path.is_file():
@@ -1035,16 +1162,17 @@ def dry_run(take: set[str]) -> None:
 
 def main(args: argparse.Namespace | None = None) -> None:
     args = args or parse_args([])  # called from Python (the tests): the defaults
-    in_runs = [n for n, r in REPORTS.items() if (ROOT / r.folder / "results.csv").is_file()]
+    folders = {**{n: r.folder for n, r in REPORTS.items()}, **{n: f for f, n in CUE_REPORTS.items()}}  # name -> runs/...
+    in_runs = [n for n, folder in folders.items() if (ROOT / folder / "results.csv").is_file()]
     if args.take_runs is None:
         take = set()
     elif args.take_runs:
-        unknown = [n for n in args.take_runs if n not in REPORTS]
+        unknown = [n for n in args.take_runs if n not in folders]
         if unknown:
-            raise SystemExit(f"error: no report named {', '.join(unknown)}; the reports: {', '.join(REPORTS)}")
+            raise SystemExit(f"error: no report named {', '.join(unknown)}; the reports: {', '.join(folders)}")
         missing = [n for n in args.take_runs if n not in in_runs]
         if missing:
-            raise SystemExit("error: nothing to take for " + ", ".join(f"{n} ({REPORTS[n].folder}/results.csv not found)"
+            raise SystemExit("error: nothing to take for " + ", ".join(f"{n} ({folders[n]}/results.csv not found)"
                                                                       for n in missing)
                              + f"; run its commands first ({', '.join(COMMANDS.get(n, 'docs/real-footage.md') for n in missing)})")
         take = set(args.take_runs)

@@ -147,13 +147,17 @@ def test_folds_train_and_pool_into_one_test_set(tmp_path):
     for k in (1, 2):
         run_script("04_train_3dcnn.py", *TINY_TRAIN, "--clips", f"data/logo/fold_{k}", "--out", f"runs/logo/fold_{k}/c3d",
                    cwd=tmp_path)
-    run_script("05_evaluate.py", "--pool", "--runs", "runs/logo/fold_1/c3d", "runs/logo/fold_2/c3d",
-               "--out", "runs/report_logo", cwd=tmp_path)
+    out = run_script("05_evaluate.py", "--pool", "--quality-check", "--runs", "runs/logo/fold_1/c3d",
+                     "runs/logo/fold_2/c3d", "--out", "runs/report_logo", cwd=tmp_path)
     report = tmp_path / "runs" / "report_logo"
+    quality = common.read_csv(report / "quality.csv")  # every real test video of both folds, under each check
+    assert [r["check"] for r in quality] == ["blur:1.5", "resize:0.5", "jpeg:30", "spearman(score, sharpness)"]
+    assert int(quality[0]["n_real"]) == sum(r["fold"] != "" and r["label"] == "0" for r in folds)
+    assert "quality check" in out.stdout and "Quality check" in (report / "report.md").read_text()
     video = next(r for r in common.read_csv(report / "results.csv") if r["level"] == "video")
     assert int(video["n"]) == sum(r["fold"] != "" for r in folds)  # every tested video once
     families = {r["family"] for r in common.read_csv(report / "by_family.csv")}
-    assert families == {"lip-sync", "face swap", "other"}
+    assert families == {"lip-sync", "face swap", "other", "same person (paired)"}  # some fakes are of tested reals
     assert "leave-generator-out" in (report / "report.md").read_text()
     twice = run_script("05_evaluate.py", "--pool", "--runs", "runs/logo/fold_1/c3d", "runs/logo/fold_1/c3d",
                        "--out", "runs/x", cwd=tmp_path, check=False)
@@ -205,3 +209,161 @@ def test_leave_generator_out_shares_its_folds_between_processes(tmp_path):
     assert (tmp_path / "runs" / "logo" / "report_c3d" / "folds.json").is_file()
     bad = run_script("benchmarks/leave_generator_out.py", *logo, "--folds", "3", *train, cwd=tmp_path, check=False)
     assert bad.returncode != 0 and "no fold_3" in bad.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# The estimate over all shared material: its manifest, its seeds, the talking-head protocol
+# --------------------------------------------------------------------------------------------
+
+SHARED_MANIFEST = common.Path(__file__).resolve().parents[1] / "benchmarks" / "shared_videos.csv"
+SHARED = common.Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_videos(families: tuple[str, ...] = ()) -> list[dict]:
+    """benchmarks/shared_videos.csv as 02 sees it: people joined by weights/same_person.csv, and
+    with `families` only those families' fakes (the talking-head protocol). The rows alone: no
+    video is read, so this runs without ../shared."""
+    same = common.read_same_person(SHARED_MANIFEST.parents[1] / "weights" / "same_person.csv")
+    rows = common.read_csv(SHARED_MANIFEST)
+    videos = [{"video_id": r["path"], "label": "1" if r["label"] == "fake" else "0", "group": same.get(r["group"], r["group"]),
+               "method": r["method"], "split": r["split"]} for r in rows]
+    if families:
+        videos = [v for v in videos if v["label"] == "0" or common.family_of(v["method"]) in families]
+    return videos
+
+
+def test_the_shared_manifest_holds_all_three_sets_and_their_families():
+    rows = common.read_csv(SHARED_MANIFEST)
+    sets = {name: sum(f"/{name}/" in r["path"] for r in rows)
+            for name in ("real_talking_faces", "talking_faces_dev", "talking_faces_dev2")}
+    assert sets == {"real_talking_faces": 91, "talking_faces_dev": 110, "talking_faces_dev2": 101}
+    fakes = [r for r in rows if r["label"] == "fake"]
+    assert len(fakes) == 141 and len(rows) - len(fakes) == 161
+    assert all(r["split"] == "" for r in rows), "every video takes its turn in a test fold"
+    generators = {common.generator_of(r["method"]) for r in fakes} - {"unknown_generated"}
+    # 39 names of methods: less "unknown_generated" (no generator named) and Wav2Lip's two variants
+    assert len({r["method"] for r in fakes}) == 39 and len(generators) == 36
+    # the family column of the second set's manifest is the family the project files each generator under
+    for r in fakes:
+        assert common.family_of(r["method"]) in common.FAMILIES
+        if r["family"]:
+            assert common.family_of(r["method"]) == r["family"], r["path"]
+    if (SHARED / "talking_faces_dev2" / "manifest.csv").is_file():
+        dev2 = common.read_csv(SHARED / "talking_faces_dev2" / "manifest.csv")
+        assert {f"../../shared/data/talking_faces_dev2/{r['path']}" for r in dev2} <= {r["path"] for r in rows}
+
+
+@pytest.mark.parametrize("families", [(), ("talking head",)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_no_shared_fold_tests_a_generator_or_a_person_its_model_saw(seed, families):
+    """Over both development sets at once: a generator found in both (AniTalker, EDTalk, LatentSync,
+    LivePortrait) is one generator, Wav2Lip's variants are Wav2Lip, and one person is one person.
+    The talking-head protocol (02 --families 'talking head') tests and trains talking heads only."""
+    videos = shared_videos(families)
+    splits = common.leave_generator_out(videos, 4, seed)
+    by_id = {v["video_id"]: v for v in videos}
+    tested = [vid for split in splits for vid, s in split.items() if s == "test"]
+    assert sorted(tested) == sorted(by_id), "every video is tested exactly once"
+    if not families:
+        assert len(tested) >= 280
+    for split in splits:
+        test = [by_id[v] for v, s in split.items() if s == "test"]
+        seen = [by_id[v] for v, s in split.items() if s in ("train", "val")]
+        test_generators = {common.generator_of(v["method"]) for v in test if v["label"] == "1"}
+        assert test_generators.isdisjoint(common.generator_of(v["method"]) for v in seen if v["label"] == "1")
+        assert {v["group"] for v in test}.isdisjoint(v["group"] for v in seen)
+        if families:
+            assert {common.family_of(v["method"]) for v in test + seen if v["label"] == "1"} == {"talking head"}
+    for both in ("anitalker", "edtalk", "latentsync", "liveportrait"):
+        sets = {v["video_id"].split("/")[4] for v in videos if v["method"] == both}
+        assert sets == {"talking_faces_dev", "talking_faces_dev2"} or families
+
+
+def test_seeds_change_the_folds_and_the_training_and_nothing_else(tmp_path):
+    """02 --folds --seed S: the same faces and flags, other folds; leave_generator_out.py --seeds: the
+    same training command but for --seed, the fold's clips and its run folder."""
+    import importlib.util
+
+    videos = videos_of({f"g{k}": 2 + k % 3 for k in range(8)}, reals=16)
+    faces = tmp_path / "data" / "faces"
+    write_faces(faces, videos)
+    for seed in (0, 1):
+        run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "3", "--seed", str(seed), "--out",
+                   f"data/logo/seed_{seed}", cwd=tmp_path)
+    s0, s1 = (common.read_json(tmp_path / "data" / "logo" / f"seed_{s}" / "fold_1" / "settings.json") for s in (0, 1))
+    differ = {k for k in s0 if s0[k] != s1[k]}
+    assert differ <= {"seed", "clips_per_method"} and "seed" in differ
+    f0, f1 = (common.read_csv(tmp_path / "data" / "logo" / f"seed_{s}" / "folds.csv") for s in (0, 1))
+    assert [r["fold"] for r in f0] != [r["fold"] for r in f1], "another seed deals the generators otherwise"
+
+    spec = importlib.util.spec_from_file_location("logo", common.Path(__file__).resolve().parents[1] / "benchmarks"
+                                                  / "leave_generator_out.py")
+    logo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(logo)
+    train = ["03_train_cnn_lstm.py", "--epochs", "5", "--pseudo-fakes", "selfblend"]
+    a = logo.fold_command(train, tmp_path / "seed_0" / "fold_1", tmp_path / "r0", 0)
+    b = logo.fold_command(train, tmp_path / "seed_1" / "fold_1", tmp_path / "r1", 1)
+    changed = [(x, y) for x, y in zip(a, b) if x != y]
+    assert len(a) == len(b) and [x for x, _ in changed] == [str(tmp_path / "seed_0" / "fold_1"), str(tmp_path / "r0"), "0"]
+    assert a[a.index("--seed") - 1] == str(tmp_path / "r0")  # the seed is the only flag added
+
+
+def test_several_seeds_pool_into_the_mean_of_their_scores(tmp_path):
+    """Two seeds of two folds, trained two at a time: the report scores each video by the mean of its
+    two seeds' pooled P(fake), and keeps each seed's AUC beside it (by_seed.csv, results.csv)."""
+    two_folds_of_drawn_faces(tmp_path)
+    for seed in (0, 1):
+        run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "2", "--seed", str(seed), "--out",
+                   f"data/seeds/seed_{seed}", cwd=tmp_path)
+    out = run_script("benchmarks/leave_generator_out.py", "--clips", "data/seeds", "--seeds", "0,1", "--jobs", "2",
+                     "--name", "c3d", "--", "04_train_3dcnn.py", *TINY_TRAIN, cwd=tmp_path)
+    assert "the seeds' own AUCs" in out.stdout
+    runs = tmp_path / "runs" / "logo"
+    assert (runs / "seed_1" / "fold_2" / "c3d" / "train.log").is_file()  # two at a time: each fold logs to a file
+    assert common.read_json(runs / "seed_1" / "fold_2" / "c3d" / "config.json")["seed"] == 1
+    for seed in (0, 1):  # each seed on its own, as one pooled estimate
+        run_script("05_evaluate.py", "--pool", "--runs", f"runs/logo/seed_{seed}/fold_1/c3d",
+                   f"runs/logo/seed_{seed}/fold_2/c3d", "--out", f"runs/one_{seed}", cwd=tmp_path)
+    prob = [{r["id"]: float(r["prob"]) for r in common.read_csv(tmp_path / "runs" / f"one_{s}" / "predictions_c3d.csv")
+             if r["level"] == "video"} for s in (0, 1)]
+    both = {r["id"]: float(r["prob"]) for r in common.read_csv(runs / "report_c3d" / "predictions_c3d.csv")
+            if r["level"] == "video"}
+    assert set(both) == set(prob[0]) == set(prob[1])
+    assert all(abs(both[v] - (prob[0][v] + prob[1][v]) / 2) < 1e-9 for v in both)
+    video = next(r for r in common.read_csv(runs / "report_c3d" / "results.csv") if r["level"] == "video")
+    seed_auc = [float(next(r for r in common.read_csv(tmp_path / "runs" / f"one_{s}" / "results.csv")
+                           if r["level"] == "video")["auc"]) for s in (0, 1)]
+    assert video["seeds"] == "2" and abs(float(video["auc_seed_mean"]) - np.mean(seed_auc)) < 1e-3
+    assert {r["seed"] for r in common.read_csv(runs / "report_c3d" / "by_seed.csv")} == {"seed_0", "seed_1"}
+
+
+def test_face_sharpness_falls_with_blur_and_paired_groups_hold_both_classes(tmp_path):
+    from test_pseudo_fakes import talking_clip
+
+    crops, _ = talking_clip(0, t=8, size=64)
+    np.save(tmp_path / "sharp.npy", crops)
+    np.save(tmp_path / "soft.npy", np.stack([common.cv2.GaussianBlur(c, (0, 0), 1.5) for c in crops]))
+    assert common.face_sharpness(tmp_path / "soft.npy") < 0.5 * common.face_sharpness(tmp_path / "sharp.npy")
+    items = [{"group": "a", "label": 0}, {"group": "a", "label": 1}, {"group": "b", "label": 1}, {"group": "c", "label": 0}]
+    assert common.paired_groups(items) == {"a"}
+
+
+def test_the_talking_head_protocol_keeps_talking_heads_and_never_trains_on_a_tested_one(tmp_path):
+    """02 --folds --families 'talking head': the other families' fakes are left out altogether, every
+    real video stays, and no fold's training sees a generator its test holds."""
+    videos = videos_of({"emo": 3, "vasa-1": 3, "loopy": 2, "float": 2, "wav2lip": 3, "liveportrait": 3}, reals=12)
+    write_faces(tmp_path / "data" / "faces", videos)
+    out = run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "2", "--families", "talking head", "--out", "data/th",
+                     cwd=tmp_path)
+    assert "left out 6 fakes of other families" in out.stdout
+    folds = common.read_csv(tmp_path / "data" / "th" / "folds.csv")
+    assert {r["method"] for r in folds} == {"real", "emo", "vasa-1", "loopy", "float"}
+    assert sum(r["label"] == "0" for r in folds) == sum(v["label"] == "0" for v in videos)
+    for k in (1, 2):
+        rows = common.read_csv(tmp_path / "data" / "th" / f"fold_{k}" / "clips.csv")
+        tested = {r["method"] for r in rows if r["split"] == "test" and r["label"] == "1"}
+        learned = {r["method"] for r in rows if r["split"] != "test" and r["label"] == "1"}
+        assert tested and tested.isdisjoint(learned)
+    wrong = run_script("02_make_clips.py", *TINY_CLIPS, "--folds", "2", "--families", "talking heads", cwd=tmp_path,
+                       check=False)
+    assert wrong.returncode != 0 and "expected one or more of" in wrong.stderr
