@@ -108,3 +108,15 @@ def test_constant_scores_are_flagged_not_meaningful(tmp_path):
     assert "accuracy at 0.5" in table and "accuracy at the val. threshold" in table and "(threshold 0." in c3d
     tex = collect.scores_table(common.read_csv(tmp_path / "demo" / "results.csv"), {"cnn_lstm"})
     assert tex.count(r"$^\dagger$") == 3 and "at the validation threshold" in tex  # two cells and the note
+
+
+def test_the_slides_show_05s_own_output_on_a_video():
+    """The slides' verdicts are files written by 05 --video (paper/README.md gives the command), never typed."""
+    import re
+
+    shown = re.findall(r"\\VerbatimInput\[[^\]]*\]\{\\res/([^}]+)\}", (ROOT / "slides" / "slides.tex").read_text())
+    assert len(shown) == 2
+    for name in shown:
+        text = (ROOT / "paper" / "results" / name).read_text(encoding="utf-8")
+        assert text.count("VERDICT on ") == 1 and "caution:" in text and "P(fake) = " in text
+        assert "learned from this very video" not in text  # videos the shipped weights never saw
