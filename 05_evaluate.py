@@ -425,7 +425,8 @@ def evaluate_run(run: Path, args, device) -> dict:
     # stopped early (--stop-after, --patience) or is still training.
     done = len(common.read_csv(run / "metrics.csv")) if (run / "metrics.csv").is_file() else None
     out = {"config": config, "levels": {}, "test_dir": test_dir, "tested_on": common.describe_source(test_source),
-           "test_synthetic": common.is_synthetic(test_source), "quality": quality, "epochs_done": [done]}
+           "test_synthetic": common.is_synthetic(test_source), "quality": quality, "faces": test_faces,
+           "epochs_done": [done]}
     for level in LEVELS:
         items = level_items(test_rows, test_probs, level)
         y, p = arrays(items)
@@ -564,7 +565,7 @@ def pool_folds(runs: list[Path], args, device) -> dict:
                for seed, seed_runs in tqdm(sorted(by_seed.items()), desc=f"evaluating {name}", unit="seed")}
         first = next(iter(evs.values()))
         folds = len(first)
-        pooled = {"config": first[0]["config"], "levels": {}, "tested_on": first[0]["tested_on"],
+        pooled = {"config": first[0]["config"], "faces": first[0]["faces"], "levels": {}, "tested_on": first[0]["tested_on"],
                   "test_synthetic": first[0]["test_synthetic"], "folds": folds, "seeds": sorted(evs), "seed_auc": {},
                   "epochs_done": [n for seed_evs in evs.values() for e in seed_evs for n in e["epochs_done"]],
                   "test_dir": (f"{folds} leave-generator-out folds" + (f" x {len(evs)} seeds" if len(evs) > 1 else "")
@@ -617,11 +618,12 @@ def seed_spread(name: str, ev: dict, by_seed: list[dict]) -> dict:
             "auc_seed_sd": round(float(np.std(aucs, ddof=1)), 4)}
 
 
-def sharpness_correlation(items: list[dict], p: np.ndarray, config: dict) -> float | str:
+def sharpness_correlation(items: list[dict], p: np.ndarray, faces: Path) -> float | str:
     """Spearman's rank correlation between the video scores and the sharpness of each video's face
-    crops (common.face_sharpness), or '' where the face arrays are not at hand. Near zero: the
-    scores do not follow footage quality. Strongly negative: softer faces are called fake."""
-    faces = Path(config.get("faces") or "")
+    crops (common.face_sharpness; `faces`: the folder of the tested face arrays), or '' where they
+    are not at hand. Near zero: the scores do not follow footage quality. Strongly negative:
+    softer faces are called fake."""
+    faces = Path(faces)
     if not all((faces / f"{i['video_id']}.npy").is_file() for i in items):
         return ""
     from scipy.stats import spearmanr  # scikit-learn depends on SciPy, so it is always there
@@ -658,7 +660,7 @@ def main(argv=None):
             if level == "video":  # resample videos, the independent units, for the intervals
                 row.update(intervals(y, p, lv.get("at_val_threshold", lv["threshold"]), args))
                 row.update(seed_spread(name, ev, by_seed))
-                row["spearman_sharpness"] = sharpness_correlation(lv["items"], p, ev["config"])
+                row["spearman_sharpness"] = sharpness_correlation(lv["items"], p, ev["faces"])
                 quality += quality_rows(name, ev.get("quality") or {}, row["spearman_sharpness"])
             results.append({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
             methods = sorted({i["method"] for i in lv["items"]} - {"real"})
@@ -694,6 +696,10 @@ def main(argv=None):
                                   **subset_scores(y, p, sel, lv, level, args)})
         common.write_csv(out / f"predictions_{name}.csv", ev["levels"]["clip"]["items"] + ev["levels"]["video"]["items"],
                          ["level", "id", "video_id", "label", "method", "prob"])
+        if len(ev.get("seed_items") or {}) > 1:  # each seed's own video scores, for paired comparisons between seeds
+            common.write_csv(out / f"seeds_{name}.csv", [{"seed": seed, **i} for seed, items in ev["seed_items"].items()
+                                                         for i in items],
+                             ["seed", "video_id", "label", "method", "group", "prob"])
 
     common.write_csv(out / "results.csv", results, RESULT_FIELDS)
     if by_seed:

@@ -1,4 +1,4 @@
-"""How to spend two cores on a leave-generator-out estimate: one fold at a time, or two at once?
+"""What a leave-generator-out estimate costs: the convolutions' memory layout, and one fold at a time or two at once.
 
 A leave-generator-out estimate (benchmarks/leave_generator_out.py) trains one model per fold, and
 the folds do not depend on each other. PyTorch can spread one training over both cores (two
@@ -7,7 +7,10 @@ here keep two threads only partly busy (small convolutions, an LSTM step by step
 that makes pseudo-fakes), so two processes should get more done. This script measures it: it
 trains two folds of the same clips for a short budget, first one after the other with two threads
 each, then both at once with one thread each, and prints the wall-clock time of each way and
-their ratio. Run it on an otherwise idle machine: the ratio, not the seconds, is the result.
+their ratio. Before that, it times training steps of the model (a batch of 32 clips of 16 frames
+at 64 px, one thread) in PyTorch's default memory layout and in channels last (common.CHANNELS_LAST),
+taking turns in one process. Run it on an otherwise idle machine: the ratios, not the seconds,
+are the result.
 
 Reads   --clips DIR (a folder of fold_1, fold_2, ... from 02_make_clips.py --folds)
 Writes  nothing that stays (the runs go to a temporary folder)
@@ -27,6 +30,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def layout_steps(script: str, rounds: int = 4) -> dict[str, float]:
+    """Seconds per training step (forward, backward, AdamW) of the script's model in each memory
+    layout, one thread, the two layouts taking turns so that a busy machine slows both alike."""
+    import torch
+
+    sys.path.insert(0, str(ROOT))
+    import common
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 16, 3, 64, 64), torch.randint(0, 2, (32,)).float()
+    models = {}
+    for name, channels_last in (("default", False), ("channels last", True)):
+        common.CHANNELS_LAST = channels_last  # read when a model is built and on every forward
+        model = common.C3D() if script.startswith("04") else common.CNNLSTM()
+        models[name] = (model, torch.optim.AdamW(model.parameters()), channels_last)
+    seconds = dict.fromkeys(models, 0.0)
+    for _ in range(rounds + 1):  # the first round warms up and is not counted
+        for name, (model, opt, channels_last) in models.items():
+            common.CHANNELS_LAST = channels_last
+            t0 = time.perf_counter()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            seconds[name] += (time.perf_counter() - t0) if _ else 0.0
+    common.CHANNELS_LAST = True
+    return {name: s / rounds for name, s in seconds.items()}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clips", required=True, help="a folder of folds from 02_make_clips.py --folds (fold_1, fold_2, ...)")
@@ -41,6 +74,11 @@ def main(argv=None):
     flags = ["--pseudo-fakes", "selfblend", "--input-size", "64", "--clip-len", "16", "--epochs", "1",
              "--clips-per-video", str(args.clips_per_video)]
     cores = os.cpu_count() or 1
+    steps = layout_steps(args.script)
+    print(f"{args.script}, one training step of 32 clips (16 x 64 x 64), one thread:")
+    for name, sec in steps.items():
+        print(f"  {name:<14} {sec:6.2f} s")
+    print(f"  channels last takes {steps['channels last'] / steps['default']:.2f} of the time\n", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         def command(fold: Path, name: str) -> list[str]:
             return [sys.executable, str(ROOT / args.script), *flags, "--clips", str(fold), "--out", f"{tmp}/{name}"]

@@ -335,6 +335,9 @@ def test_several_seeds_pool_into_the_mean_of_their_scores(tmp_path):
                            if r["level"] == "video")["auc"]) for s in (0, 1)]
     assert video["seeds"] == "2" and abs(float(video["auc_seed_mean"]) - np.mean(seed_auc)) < 1e-3
     assert {r["seed"] for r in common.read_csv(runs / "report_c3d" / "by_seed.csv")} == {"seed_0", "seed_1"}
+    each = common.read_csv(runs / "report_c3d" / "seeds_c3d.csv")  # each seed's video scores, as pooled alone
+    assert all(abs(float(r["prob"]) - prob[int(r["seed"][-1])][r["video_id"]]) < 1e-9 for r in each)
+    assert len(each) == 2 * len(both)
 
 
 def test_face_sharpness_falls_with_blur_and_paired_groups_hold_both_classes(tmp_path):
