@@ -40,13 +40,19 @@ again and it skips the videos already done. Status of a video in index.csv:
 With --demo it first writes a synthetic talking-face dataset (real videos and four kinds of
 temporal deepfakes, see common.py section 2) to data/videos, then extracts it.
 
+The code: main() and extract_one() below; the work is in common.py, section 3 "Face detection and
+tracking": common.make_detector (YuNet or Haar), common.extract_faces (detect, track, fill gaps,
+smooth, crop), class FaceMesh; the video is read in section 1, the demo set drawn in section 2,
+the dataset layouts listed in section 4 (common.list_manifest, common.list_ffpp, ...). In what
+order to read them: docs/reading-the-code.md.
+
 Run:
     python 01_extract_faces.py --demo                # make the demo set and extract it
     python 01_extract_faces.py --videos my_videos    # your own real/ and fake/ folders
     python 01_extract_faces.py --manifest my_videos.csv                  # path,label[,group][,split][,method]
     python 01_extract_faces.py --dataset ffpp --root FaceForensics --compression c23 --list   # check, then drop --list
     python 01_extract_faces.py --dataset celebdf --root Celeb-DF-v2 --out data/faces_celebdf
-    python 01_extract_faces.py --manifest weights/train_videos.csv --out data/faces_real   # real footage (README)
+    python 01_extract_faces.py --manifest weights/train_videos.csv --out data/faces_real   # the first recipe (docs/real-footage.md)
     python 01_extract_faces.py --detector haar       # OpenCV's cascade instead of YuNet (shipped in models/)
     python 01_extract_faces.py --mesh off            # five face points only, no 468-point mesh (faster)
     python 01_extract_faces.py --shard 2/4           # the 2nd quarter of the videos (cluster jobs)
@@ -366,6 +372,13 @@ def main(argv=None):
           + (" and the face mesh" if args.mesh == "on" else ""))
     if len(done) < len(items):
         print(f"index.csv lists {len(done)} of {len(items)} videos; the rest belong to other shards or failed to finish")
+    usable = [r for r in done if r["status"] in ("ok", "truncated", "too_short")]  # what 02 can cut clips from
+    if not usable and len(done) == len(items):
+        statuses = Counter(r["status"] for r in done)
+        sys.exit(f"error: none of the {len(done)} videos gave a face track ({', '.join(f'{n} {s}' for s, n in statuses.items())}; "
+                 f"{out / 'index.csv'} lists each), so there is nothing for 02_make_clips.py. unreadable: a format "
+                 "OpenCV cannot decode or a damaged file (re-encode it: ffmpeg -i IN -c:v libx264 OUT.mp4); "
+                 "no_face: no face large enough and turned to the camera; too short or empty: a longer video.")
     clips = "data/clips" if out == Path("data/faces") else common.sibling(out, "faces", "clips")
     print(f"wrote {out / 'index.csv'}; "
           + common.next_step("02_make_clips.py", {"faces": (out, "data/faces"), "out": (clips, "data/clips")}))

@@ -26,16 +26,20 @@ How well does a detector find fakes of a generator it has never seen? --folds K 
 leave-generator-out cross-validation: K clip folders, fold k testing the fakes of its generators
 and the real videos of its people, training on the rest but those people. One model per fold,
 then 05_evaluate.py --pool scores every video once, by the model that never saw its generator
-or its person (README, "Choosing by transfer").
+or its person (docs/real-footage.md, "Choosing by transfer").
+
+The code: main() below; the clips and splits are in common.py, section 4 "Datasets and clips":
+common.clip_windows (windows that never span a gap), common.group_split (by person),
+common.leave_generator_out (--folds). In what order to read them: docs/reading-the-code.md.
 
 Run:
     python 02_make_clips.py                          # 16-frame clips, 60/20/20 split
     python 02_make_clips.py --clip-len 32 --stride 16
     python 02_make_clips.py --balance                # as many real as fake clips in train
-    python 02_make_clips.py --faces data/faces_real --out data/clips_real --test 0 --seed 1   # real footage (README)
+    python 02_make_clips.py --faces data/faces_real --out data/clips_real --test 0 --seed 1   # the first recipe (docs/real-footage.md)
     python 02_make_clips.py --faces data/faces_dev --out data/clips_dev --all-test          # a set to judge
     python 02_make_clips.py --faces data/faces_all --out data/clips_logo --folds 4 --same-person weights/same_person.csv
-                                                   # leave-generator-out folds (README, "Choosing by transfer")
+                                                   # leave-generator-out folds (docs/real-footage.md, "Choosing by transfer")
 """
 
 import argparse
@@ -177,8 +181,9 @@ def print_counts(rows: list[dict], clip_len: int) -> None:
     methods = sorted({r["method"] for r in rows if r["label"] == "1"})
     if methods:
         print("fake clips per method:")
+        width = max(22, *(len(m) for m in methods))  # the whole name: two generators may share a prefix
         for m in methods:
-            print(f"  {m[:22]:<22}" + "".join(f"{sum(r['method'] == m for r in parts[name]):>10}" for name in splits))
+            print(f"  {m:<{width}}" + "".join(f"{sum(r['method'] == m for r in parts[name]):>10}" for name in splits))
 
 
 def check_splits(rows: list[dict], args) -> None:
@@ -257,10 +262,38 @@ def main(argv=None):
     if args.all_test:  # nothing to train here: this set is for models trained on other clips
         hint = f"next: python 05_evaluate.py --runs RUN [RUN ...] --clips {out} --out {common.report_folder(out)}"
     else:
-        real_only = {r["label"] for r in rows} == {"0"}
-        hint = common.next_step("03_train_cnn_lstm.py", {"clips": (out, "data/clips")},
-                                " --pseudo-fakes all" if real_only else "")
+        hint = training_hint(rows, out, faces, args)
     print(f"wrote {out / 'clips.csv'}; {hint}")
+
+
+# The recipe's training flags (docs/real-footage.md, "The recipe"), which the hint gives for real footage.
+RECIPE = {"pseudo_fakes": "selfblend", "clip_len": 16, "input_size": 64, "clips_per_video": 4, "epochs": 5}
+
+
+def training_hint(rows: list[dict], out: Path, faces: Path, args) -> str:
+    """The 'next:' line: the 03 command for these clips. The demo trains with 03's defaults. Real
+    footage gets the recipe's flags, so that following the hint trains what the docs measured: a
+    self-blended pseudo-fake of every real clip, 16-frame windows of longer clips, crops larger than
+    64 px shrunk to 64 (the fakes are made at the face's resolution first), four clips per video,
+    five epochs, and the run named after the clips (data/clips_all -> runs/all/cnn_lstm)."""
+    settings = common.read_json(faces / "settings.json") if (faces / "settings.json").is_file() else {}
+    if common.is_synthetic(settings.get("source")) or not settings:
+        real_only = {r["label"] for r in rows} == {"0"}
+        return common.next_step("03_train_cnn_lstm.py", {"clips": (out, "data/clips")},
+                                " --pseudo-fakes all" if real_only else "")
+    flags = f" --pseudo-fakes {RECIPE['pseudo_fakes']}"
+    if settings.get("size", 0) > RECIPE["input_size"]:
+        flags += f" --input-size {RECIPE['input_size']}"
+    if args.clip_len > RECIPE["clip_len"]:
+        flags += f" --clip-len {RECIPE['clip_len']}"
+    flags += f" --clips-per-video {RECIPE['clips_per_video']} --epochs {RECIPE['epochs']}"
+    name = out.name[len("clips_"):] if out.name.startswith("clips_") else ""
+    if name:
+        flags += f" --out runs/{name}/cnn_lstm"
+    print("real footage: the command below has the recipe's training flags (docs/real-footage.md, 'The recipe'); "
+          f"04_train_3dcnn.py takes the same{f' with --out runs/{name}/c3d' if name else ''}, and the frame baseline "
+          f"is 03 with --temporal mean{f' --out runs/{name}/frame_baseline' if name else ' --out runs/frame_baseline'}")
+    return common.next_step("03_train_cnn_lstm.py", {"clips": (out, "data/clips")}, flags)
 
 
 def clip_rows(videos: list[dict], clips_per_video: dict[str, list[int]], split_of_video: dict[str, str], args) -> list[dict]:

@@ -11,11 +11,16 @@ rgb gives it the plain frames, --input both the two stacked.
 With --temporal mean the same CNN sees single frames and the clip score is the mean over frames:
 a frame-level baseline, blind to the order of frames, that shows what the temporal model adds.
 
-With --pseudo-fakes (real videos only, README "Real footage"), every real clip comes with a fake
+With --pseudo-fakes (real videos, docs/real-footage.md), every real clip comes with a fake
 made from it, fresh every epoch. It prints the model's parameter count and FLOPs per clip, what it
 learns from, then one line per epoch ('*': the best validation AUC so far, saved in best.pt). The training
 loop, its flags (--resume, --region, --clip-len, --schedule, ...) and torchrun are common.py's
-section 6 and the README's "03 and 04: training".
+section 6 and docs/scripts.md, "03 and 04: training".
+
+The code: the model is common.py, class CNNLSTM (section 5 "Models"; it encodes each frame with
+class FrameEncoder), built in main() below; the training loop is common.train (section 6 "Training
+loop"); the clips it learns from, class ClipDataset (section 4). In what order to read them:
+docs/reading-the-code.md.
 
 Run:
     python 03_train_cnn_lstm.py                                          # CNN-LSTM

@@ -18,6 +18,12 @@ Writes  --out (default runs/report):
 A video's score is the mean of its clips' P(fake). The threshold "val" is the equal-error-rate
 point of the validation split (never the test split): there, fakes missed = reals flagged.
 
+The code: evaluate_run() and main() below; each run's model is rebuilt from its config by
+common.build_model (common.py, section 5 "Models": class CNNLSTM or class C3D); the scores are
+common.binary_metrics, common.equal_error_rate and common.bootstrap_ci (section 7 "Metrics"), the
+figures section 8 "Plots"; --video is judge_video() below, with common.extract_faces (section 3).
+In what order to read them: docs/reading-the-code.md.
+
 Run:
     python 05_evaluate.py                                   # every run under runs/
     python 05_evaluate.py --runs runs/cnn_lstm runs/c3d --out runs/report_main
@@ -25,7 +31,8 @@ Run:
     python 05_evaluate.py --clips other_dataset/clips --out runs/report_cross  # cross-dataset
     python 05_evaluate.py --runs runs/real/c3d runs/real/cnn_lstm --clips data/clips_dev --out runs/report_real
     python 05_evaluate.py --runs runs/real/c3d --clips data/clips_dev --pseudo-fakes all --out runs/report_pseudo
-    python 05_evaluate.py --video my_clip.mp4 --save-plot   # P(fake) of one video, per model (no runs/: weights/)
+    python 05_evaluate.py --video my_clip.mp4               # one verdict, each model's P(fake) (no runs/: weights/)
+    python 05_evaluate.py --video my_clip.mp4 --save-plot   # and the per-clip timeline, drawn (--timeline: printed)
 One report holds one test set: runs trained on different clips are refused together (05 says how
 to evaluate each set), unless --clips tests them all on one.
 """
@@ -98,6 +105,8 @@ def parse_args(argv=None):
     p.add_argument("--video", default=None, help="judge this one video instead of writing a report")
     p.add_argument("--save-plot", nargs="?", const="", default=None, metavar="PNG",
                    help="with --video: draw the per-clip timeline (default file: OUT/<video name>_timeline.png)")
+    p.add_argument("--timeline", action="store_true",
+                   help="with --video: also print every clip's P(fake), by time (default: the verdict only)")
     p.add_argument("--batch-size", type=int, default=32, help="clips per forward pass (default: %(default)s)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
     args = p.parse_args(argv)
@@ -121,6 +130,12 @@ def find_runs(args) -> list[Path]:
         runs = sorted(p.parent for p in SHIPPED.glob("*/best.pt"))
         print(f"no trained model under runs/: judging with the shipped weights in {SHIPPED} "
               "(trained on real talking faces and genuine fakes; README, 'Shipped weights')")
+    absent = [r for r in runs if not r.is_dir()]
+    if absent:  # a typo in --runs: no folder to skip quietly, the user meant another
+        there = sorted(p.parent for p in Path("runs").glob("*/best.pt"))
+        sys.exit(f"error: --runs {' '.join(map(str, absent))}: does not exist"
+                 + (f". The trained runs under runs/: {' '.join(map(str, there))}" if there else
+                    ". Train one first: python 03_train_cnn_lstm.py"))
     missing = [r for r in runs if not (r / "best.pt").is_file()]
     for r in missing:
         print(f"warning: {r} has no best.pt (not trained, or training was interrupted before epoch 1); skipped")
@@ -182,14 +197,56 @@ def in_demo_folder(path: Path) -> bool:
     return any((folder / "DEMO.json").is_file() for folder in list(Path(path).resolve().parents)[:4])
 
 
+# --video: the verdict. The models' P(fake) are averaged (an ensemble of what ships), and so are their
+# thresholds; a mean within BAND of its threshold is "uncertain": the shipped C3D puts most videos,
+# real and fake, between 0.49 and 0.68 around its threshold of 0.54, so a margin of a few hundredths
+# is a coin toss, not a finding.
+BAND = 0.05
+
+
+def trained_videos(config: dict, size: int | None = None) -> tuple[set[str], str]:
+    """The sha256 of every video a run learned from (its train and validation videos, never its
+    test ones), and where they are listed (size: hash only the files of this many bytes). Where the run's clips.csv and index.csv are at hand (a run
+    trained here), its train and val videos, hashed; else the manifest its data came from: its sha256
+    column (weights/all_videos.csv has one, so the shipped weights need no video at hand), or the
+    files it lists, less those of an official test split. Empty when nothing says."""
+    for root in (Path.cwd(), SHIPPED.parent):  # a run's paths are relative to where it was trained
+        clips, index = root / config.get("clips", "-") / "clips.csv", root / config.get("faces", "-") / "index.csv"
+        if clips.is_file() and index.is_file():
+            learned = {r["video_id"] for r in common.read_csv(clips) if r["split"] in ("train", "val")}
+            paths = [root / r["path"] for r in common.read_csv(index) if r["video_id"] in learned]
+            return {common.sha256_of(p) for p in paths if same_size(p, size)}, str(clips)
+        source = (config.get("data") or {}).get("source") or {}
+        manifest = root / source["path"] if source.get("kind") == "manifest" and source.get("path") else None
+        if manifest and manifest.is_file():
+            rows = [r for r in common.read_csv(manifest) if (r.get("split") or "").strip().lower() != "test"]
+            if rows and rows[0].get("sha256"):
+                return {r["sha256"] for r in rows}, str(manifest.relative_to(root) if root == SHIPPED.parent else manifest)
+            files = [manifest.parent / r["path"] for r in rows]
+            return {common.sha256_of(f) for f in files if same_size(f, size)}, str(manifest)
+    return set(), ""
+
+
+def same_size(path: Path, size: int | None) -> bool:
+    """A file that could hold the same content (hashing only those keeps a large training set quick)."""
+    return path.is_file() and (size is None or path.stat().st_size == size)
+
+
+def verdict_line(p: float, threshold: float) -> str:
+    """'FAKE', 'REAL' or 'UNCERTAIN (leaning fake)': P(fake) against a threshold, with the band."""
+    if abs(p - threshold) < BAND:
+        return f"UNCERTAIN (leaning {'fake' if p >= threshold else 'real'})"
+    return "FAKE" if p >= threshold else "REAL"
+
+
 def judge_video(args, runs, device) -> None:
-    """Face extraction and clips exactly as in training, then each model's P(fake) for one video."""
+    """Face extraction and clips exactly as in training, then each model's P(fake) for one video,
+    and one verdict: the mean of the models' P(fake) against the mean of their thresholds."""
     path = Path(args.video)
-    if any(run.resolve().parent == SHIPPED for run in runs):
-        print("note: the shipped models learned from 24 generators' fakes, and score the fakes of a generator they "
-              "have not seen little better than chance (README, 'Shipped weights'): read a verdict as this small model's "
-              "measurement, not as evidence about the video")
-    extracted, timelines, thresholds = {}, {}, {}  # runs trained on the same faces share one extraction
+    shipped = any(run.resolve().parent == SHIPPED for run in runs)
+    extracted, timelines, thresholds, scores = {}, {}, {}, {}  # runs trained on the same faces share one extraction
+    seen_by = []  # the runs that learned from this very file
+    digest = common.sha256_of(path) if path.is_file() else None
     signals = None  # the face's dynamics, from the first extraction with a mesh
     for run in runs:
         model, config, threshold = load_run(run, device)
@@ -243,17 +300,57 @@ def judge_video(args, runs, device) -> None:
         if (config.get("data") or {}).get("synthetic") and not in_demo_folder(path):
             print(f"warning: {run.name} learned from drawn faces (the synthetic demo); its verdict on real footage is "
                   "not meaningful: use the shipped weights (no runs/ folder, or --runs weights/*) or train on real "
-                  "videos (README, 'Real footage')")
+                  "videos (docs/real-footage.md, 'The recipe')")
+        if digest:
+            hashes, listing = trained_videos(config, path.stat().st_size)
+            if digest in hashes:
+                seen_by.append((run.name, listing))
         fps, idx = faces["fps"], faces["frame_idx"]
         timelines[run.name] = [(idx[s] / fps, (idx[s + clip_len - 1] + 1) / fps, float(q)) for s, q in zip(starts, probs)]
-        thresholds[run.name] = threshold
-        for a, b, q in timelines[run.name]:
-            print(f"{'':>22}{a:6.2f}-{b:6.2f} s  {q:.3f}  {'#' * round(q * 20)}")
+        thresholds[run.name], scores[run.name] = threshold, p
+        if args.timeline:
+            for a, b, q in timelines[run.name]:
+                print(f"{'':>22}{a:6.2f}-{b:6.2f} s  {q:.3f}  {'#' * round(q * 20)}")
+    print_verdict(path, scores, thresholds, seen_by, shipped)
     if args.save_plot is not None:  # beside the reports (--out), never in the current folder by surprise
         png = Path(args.save_plot or Path(args.out) / f"{path.stem}_timeline.png")
         common.plot_timeline(timelines, thresholds, png, f"{path.name}: P(fake) per clip (dotted: thresholds)",
                              signals)
         print(f"wrote {png}" + ("" if signals else " (no face mesh: the model's timeline only, no dynamics curves)"))
+    elif not args.timeline:
+        print("the score of every clip over time: --timeline (printed) or --save-plot (drawn)")
+
+
+def print_verdict(path: Path, scores: dict, thresholds: dict, seen_by: list, shipped: bool) -> None:
+    """One verdict for the video, with what limits it beside it: the band, the models' disagreement,
+    a video they learned from, and how little a small model's opinion is worth."""
+    p, threshold = float(np.mean(list(scores.values()))), float(np.mean(list(thresholds.values())))
+    margin = p - threshold
+    print(f"\nVERDICT on {path.name}: {verdict_line(p, threshold)}")
+    if len(scores) > 1:
+        each = ", ".join(f"{name} {q:.3f} (threshold {thresholds[name]:.3f})" for name, q in scores.items())
+        print(f"  mean P(fake) of the {len(scores)} models {p:.3f}, {abs(margin):.3f} {'above' if margin >= 0 else 'below'} "
+              f"the mean of their thresholds, {threshold:.3f}; each: {each}")
+    else:
+        print(f"  P(fake) {p:.3f}, {abs(margin):.3f} {'above' if margin >= 0 else 'below'} the threshold {threshold:.3f}")
+    print(f"  UNCERTAIN means within {BAND:.2f} of the threshold (a band {2 * BAND:.2f} wide): too close to call")
+    sides = {name: q >= thresholds[name] for name, q in scores.items()}
+    if len(set(sides.values())) > 1:
+        fake = [n for n, f in sides.items() if f]
+        real = [n for n, f in sides.items() if not f]
+        print(f"  the models disagree: {', '.join(fake)} {'says' if len(fake) == 1 else 'say'} fake, "
+              f"{', '.join(real)} {'says' if len(real) == 1 else 'say'} real; the verdict is only their average")
+    if seen_by:
+        listings = sorted({listing for _, listing in seen_by})
+        print(f"  warning: {', '.join(name for name, _ in seen_by)} learned from this very video (the same content, by "
+              f"sha256, is listed in {', '.join(listings)}): this score is no test, the models were trained on it")
+    if shipped:
+        print("  caution: the shipped models learned from the fakes of 21 generators, and score the fakes of a generator "
+              "they have not seen little better than chance (README, 'Shipped weights'): this is a small model's "
+              "measurement, not evidence about the video")
+    else:
+        print("  caution: a verdict is worth what the models learned from (above) and how they did on videos they "
+              "never saw (their report, runs/report*/report.md)")
 
 
 def level_items(rows: list[dict], probs: np.ndarray, level: str) -> list[dict]:
@@ -284,14 +381,20 @@ def evaluate_run(run: Path, args, device) -> dict:
         if mine and theirs and mine != theirs:
             sys.exit(f"error: {run} was trained on {mine}-pixel face crops, {test_dir} holds {theirs}-pixel ones; "
                      f"extract that dataset again with 01_extract_faces.py --size {mine} (into another --out).")
-    test_rows = [r for r in common.read_csv(test_dir / "clips.csv") if r["split"] == args.split]
+    all_rows = common.read_csv(test_dir / "clips.csv")
+    test_rows = [r for r in all_rows if r["split"] == args.split]
     if args.pseudo_fakes:  # the families on the split's real clips, in place of its genuine fakes
         test_rows = common.pseudo_rows([r for r in test_rows if r["label"] == "0"], args.pseudo_fakes, args.seed,
                                        every_method=True)
     if not test_rows:
+        splits = sorted({r["split"] for r in all_rows} - {args.split})
+        # A set split with 02 --test 0 (the recipe) has train and val only: its models are scored on val.
+        other = "val" if "val" in splits else (splits or [""])[0]
+        fix = (f"It holds {' and '.join(splits)} clips: add --split {other} to the command to score the {other} "
+               f"split, or cut a {args.split} split with 02_make_clips.py (--test 0.2)."
+               if splits else "Check the split fractions of 02_make_clips.py.")
         sys.exit(f"error: {test_dir / 'clips.csv'} has no {args.split} clips"
-                 + (" of real videos to make pseudo-fakes from" if args.pseudo_fakes else "") + ": nothing to evaluate. "
-                 "Check the split fractions of 02_make_clips.py.")
+                 + (" of real videos to make pseudo-fakes from" if args.pseudo_fakes else "") + f": nothing to evaluate. {fix}")
     val_rows = [r for r in common.read_csv(trained_on / "clips.csv") if r["split"] == "val"] \
         if (trained_on / "clips.csv").is_file() else []
     # The validation clips of training, as training chose them (without genuine fakes for a
@@ -318,8 +421,12 @@ def evaluate_run(run: Path, args, device) -> dict:
     quality = real_quality_scores(model, test_rows, test_faces, seen, args, device) if args.quality_check else {}
     test_settings = common.read_json(test_dir / "settings.json") if (test_dir / "settings.json").is_file() else {}
     test_source = (test_settings.get("face_settings") or {}).get("source")
+    # The epochs the run completed (one row each in metrics.csv): fewer than config's when it was
+    # stopped early (--stop-after, --patience) or is still training.
+    done = len(common.read_csv(run / "metrics.csv")) if (run / "metrics.csv").is_file() else None
     out = {"config": config, "levels": {}, "test_dir": test_dir, "tested_on": common.describe_source(test_source),
-           "test_synthetic": common.is_synthetic(test_source), "quality": quality, "faces": test_faces}
+           "test_synthetic": common.is_synthetic(test_source), "quality": quality, "faces": test_faces,
+           "epochs_done": [done]}
     for level in LEVELS:
         items = level_items(test_rows, test_probs, level)
         y, p = arrays(items)
@@ -460,6 +567,7 @@ def pool_folds(runs: list[Path], args, device) -> dict:
         folds = len(first)
         pooled = {"config": first[0]["config"], "faces": first[0]["faces"], "levels": {}, "tested_on": first[0]["tested_on"],
                   "test_synthetic": first[0]["test_synthetic"], "folds": folds, "seeds": sorted(evs), "seed_auc": {},
+                  "epochs_done": [n for seed_evs in evs.values() for e in seed_evs for n in e["epochs_done"]],
                   "test_dir": (f"{folds} leave-generator-out folds" + (f" x {len(evs)} seeds" if len(evs) > 1 else "")
                                + f" ({', '.join(str(e['test_dir']) for seed in evs.values() for e in seed)})")}
         for level in LEVELS:
@@ -629,6 +737,15 @@ def main(argv=None):
                     else f"{float(r['shift']):+.3f}")
             print(f"  {r['model']:<20} {r['check']:<28} {what}  "
                   + ("ok" if r["passed"] else f"WARNING: past {r['limit']}: this model reads footage quality"))
+    for name, ev in evaluated.items():
+        p = ev["levels"]["video"]["p"]
+        if common.constant_scores(p):
+            print(f"warning: {name} gives every test video nearly the same score ({p.min():.4f} to {p.max():.4f}): its "
+                  "accuracy, F1, APCER, BPCER and ACER only say on which side of the threshold that score falls "
+                  "(not meaningful; report.md says so)")
+    if args.split == "val":
+        print("note: --split val: the 'val' threshold was chosen on this same split, so the scores at it (acer@val, "
+              "and the *_val columns) are optimistic; AUC, EER and the scores at 0.5 are not")
     print(f"\nwrote {out / 'report.md'}, results.csv, by_method.csv, their LaTeX tables (results.tex, by_method.tex) "
           + ("quality.csv " if args.quality_check else "") + "and plots")
 
@@ -667,6 +784,9 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], by_famil
              "validation split. APCER: share of fakes called real; BPCER: share of reals called fake; "
              "ACER: their mean; EER: the error rate where the two are equal. MSE is the Brier score. "
              f"Brackets: 95% bootstrap intervals over {args.bootstrap} resamples of the test videos.", ""]
+    if args.split == "val":
+        lines += ["> **The *val* threshold was chosen on the split scored here.** Accuracy, F1, APCER, BPCER and "
+                  "ACER at *val* are therefore optimistic; the AUC, the EER and the scores at 0.5 are not affected.", ""]
     for level in ("video", "clip"):
         rows = [r for r in results if r["level"] == level]
         ci = level == "video"
@@ -680,6 +800,12 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], by_famil
             lines.append(f"| {r['model']} | {r['n']} ({r['n_real']}/{r['n_fake']}) | {with_ci('auc')} | {with_ci('accuracy')} "
                          f"| {with_ci('balanced_accuracy')} | {f(r['precision'])} | {f(r['recall'])} | {with_ci('f1')} "
                          f"| {f(r['ap'])} | {with_ci('mse')} | {with_ci('eer')} |")
+        for name, ev in evaluated.items():
+            p = ev["levels"][level]["p"]
+            if common.constant_scores(p):
+                lines += ["", f"> **`{name}` gives every {level} nearly the same score** ({p.min():.4f} to {p.max():.4f}): "
+                              "it ranks nothing, and its accuracy, F1, precision, recall, APCER, BPCER and ACER only say on "
+                              "which side of a threshold that one score falls. They are not meaningful; its AUC and MSE are."]
         lines += ["", "| model | threshold | APCER | BPCER | ACER | accuracy | balanced acc. |", "|---|---|---|---|---|---|---|"]
         for r in rows:
             lines.append(f"| {r['model']} | 0.5 | {f(r['apcer'])} | {f(r['bpcer'])} | {f(r['acer'])} | {f(r['accuracy'])} "
@@ -727,11 +853,19 @@ def write_report(out: Path, results: list[dict], by_method: list[dict], by_famil
     for name, c in configs.items():
         fs = c.get("face_settings", {})
         params = common.count_parameters(common.build_model(c))
+        epochs = epochs_text(evaluated[name].get("epochs_done", [None]), c["epochs"])
         lines.append(f"| {name} | {c['model']} | {c.get('temporal', '3D conv')} | {c.get('input', 'rgb')} "
                      f"| {c.get('region', 'face')} | {', '.join(c.get('pseudo_fakes') or []) or 'none'} | {params:,} "
-                     f"| {c['epochs']} | {c['batch_size']} | {c['lr']} | {c['clip_len']} | {fs.get('size', '?')} "
+                     f"| {epochs} | {c['batch_size']} | {c['lr']} | {c['clip_len']} | {fs.get('size', '?')} "
                      f"| {fs.get('fps') or 'native'} | {fs.get('detector', '?')} | {c['seed']} |")
     common.save_atomic(out / "report.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n", encoding="utf-8"))
+
+
+def epochs_text(done: list, planned: int) -> str:
+    """The epochs a model trained: '5', or '1 of 5' for a run stopped early (each fold's, when pooled)."""
+    if any(n is None for n in done):  # no metrics.csv at hand (a copied best.pt): what it was set to
+        return f"{planned} (set)"
+    return ", ".join(str(n) if n == planned else f"{n} of {planned}" for n in dict.fromkeys(done))
 
 
 def latex_tables(results: list[dict], by_method: list[dict], by_family: list[dict] = ()) -> tuple[str, str, str]:

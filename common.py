@@ -42,6 +42,11 @@ from tqdm import tqdm
 
 VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".webm", ".m4v", ".wmv", ".flv"}
 
+# FFmpeg, inside OpenCV, prints its own complaints about a broken file ("moov atom not found")
+# straight to the terminal, before our VideoError can say what is wrong and what to do. Quiet (-8)
+# unless the user asks for them: OPENCV_FFMPEG_LOGLEVEL=24 shows its warnings again.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
 
 class VideoError(Exception):
     """A file that cannot be decoded as a video."""
@@ -593,8 +598,8 @@ MESH_INPUT = 192  # the model's input side, in pixels
 # That is how MediaPipe itself cuts it (its detection-to-ROI step: scale 1.5, rotated by the eyes),
 # so the model sees faces placed as in its training.
 MESH_ROI = 1.5
-# Points of the mesh that the rest of the project names (MediaPipe's numbering; the README's
-# "Facial dynamics" shows them on a face). "Right" is the person's right, on the image's left.
+# Points of the mesh that the rest of the project names (MediaPipe's numbering; docs/real-footage.md,
+# "Facial dynamics: the face mesh", shows them on a face). "Right" is the person's right, on the image's left.
 MESH_POINTS = {"nose_tip": 1, "chin": 152, "forehead": 10,
                "lip_top": 13, "lip_bottom": 14, "mouth_right": 61, "mouth_left": 291,
                "right_eye_outer": 33, "right_eye_inner": 133, "left_eye_inner": 362, "left_eye_outer": 263,
@@ -3429,6 +3434,23 @@ def agree_to_stop(run: Run) -> bool:
     return flag[0]
 
 
+def evaluate_hint(out: Path, clips: str | Path) -> str:
+    """The 'next:' line after training: the 05 command for this run and the others beside it that
+    learned from the same clips (the recipe's three runs in runs/all/ get one report). Clips cut with
+    02 --test 0 (the recipe) have no test split: their models are scored on val, and 05 says so."""
+    rows = read_csv(Path(clips) / "clips.csv") if (Path(clips) / "clips.csv").is_file() else []
+    split = "" if not rows or any(r["split"] == "test" for r in rows) else " --split val"
+    if Path(clips) == Path("data/clips") and out.parent == Path("runs"):
+        return f"next: python 05_evaluate.py{split}"  # it finds every run under runs/
+    runs = [out]
+    for config in sorted(out.parent.glob("*/config.json")):  # the run's siblings, trained on the same clips
+        if config.parent != out and (config.parent / "best.pt").is_file() \
+                and Path(read_json(config).get("clips", "")) == Path(clips):
+            runs.append(config.parent)
+    report = report_folder(clips) + ("_val" if split else "")
+    return f"next: python 05_evaluate.py --runs {' '.join(str(r) for r in sorted(runs))}{split} --out {report}"
+
+
 def end_run(run: Run) -> None:
     """The closing line, and the process group taken down under torchrun."""
     args = run.args
@@ -3436,10 +3458,7 @@ def end_run(run: Run) -> None:
         done = run.stopped or len(run.history) == args.epochs
         print(f"best val AUC {run.best_auc:.3f} (epoch {run.best_epoch}); weights in {run.out / 'best.pt'}"
               + ("" if done else f"; stopped after epoch {len(run.history)} of {args.epochs}: --resume goes on"))
-        if Path(args.clips) == Path("data/clips") and run.out.parent == Path("runs"):
-            print("next: python 05_evaluate.py")  # it finds every run under runs/
-        else:  # this run on its own, its report named after its clips
-            print(f"next: python 05_evaluate.py --runs {run.out} --out {report_folder(args.clips)}")
+        print(evaluate_hint(run.out, args.clips))
     if run.world > 1:
         run.model = None  # the DDP wrapper first: freed after its process group, it can wait forever
         torch.distributed.destroy_process_group()
@@ -3457,6 +3476,20 @@ def end_run(run: Run) -> None:
 #   BPCER  bona fide presentation classification error rate: share of reals called fake (= FPR)
 #   ACER   their mean
 #   EER    the error rate at the threshold where APCER = BPCER
+
+
+# A model whose scores hardly differ from video to video ranks nothing (AUC near 0.5), and its
+# accuracy and F1 then only say on which side of the threshold its one score falls: on the demo the
+# frame-level baseline gives every test video 0.496-0.497, and scores 0.20 at 0.5 but 0.80 at its
+# validation threshold of 0.4962. Below this spread (highest minus lowest score) 05 and the paper
+# say so and show those scores as not meaningful.
+CONSTANT_SPREAD = 0.01
+
+
+def constant_scores(probs) -> bool:
+    """Whether a model gave (nearly) one score to every item: spread under CONSTANT_SPREAD."""
+    probs = np.asarray(probs, dtype=float)
+    return len(probs) > 1 and float(probs.max() - probs.min()) < CONSTANT_SPREAD
 
 
 def equal_error_rate(labels, probs) -> tuple[float, float]:

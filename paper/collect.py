@@ -27,19 +27,49 @@ tests/test_paper.py checks that the committed tables and numbers.tex are exactly
 files give, that the architecture tables are the configs' models, and that paper.tex and slides.tex
 quote no number of ours by hand.
 
-Run (from the repository root, after the Quickstart and the README's real-footage recipe):
-    python paper/collect.py          # then: make -C paper  (and make -C slides)
+Run (from the repository root):
+    python paper/collect.py --dry-run     # what it would write, and which reports runs/ holds; writes nothing
+    python paper/collect.py               # the tables and numbers.tex from the COMMITTED copies in paper/results/
+    python paper/collect.py --take-runs demo   # first copy runs/report (your Quickstart's) over paper/results/demo
+    make -C paper && make -C slides
+Without --take-runs nothing of paper/results/ is replaced by a report of runs/: the committed
+results are the paper's, and your own run of the Quickstart must not overwrite them by accident.
 To report a new result: add its report folder to REPORTS (with the runs whose architecture and
-settings the paper describes), run this, and use the macros and tables it writes (paper/README.md).
+settings the paper describes), run this with --take-runs NAME, and use the macros and tables it
+writes (paper/README.md).
 """
 
-import json
-import shutil
+import argparse
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="Write the paper's and the slides' tables and numbers (paper/results/*/*.tex, paper/numbers.tex, "
+                    "the generated tables of README.md and docs/) from the committed reports in paper/results/.",
+        epilog="Nothing under paper/results/ is replaced by a report of runs/ unless --take-runs names it. "
+               "Reports and the commands that make them: paper/README.md.")
+    p.add_argument("--take-runs", nargs="*", metavar="NAME", default=None,
+                   help="copy these reports from runs/ over their committed copies in paper/results/ first "
+                        "(e.g. --take-runs demo: runs/report -> paper/results/demo); with no NAME, every report "
+                        "that runs/ holds (default: none; the committed copies are used)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="write nothing: do the whole collection in a scratch copy and list the files it would "
+                        "add or change (default: off)")
+    return p.parse_args(argv)
+
+
+if __name__ == "__main__":
+    # Parsed before the imports below (torch, through common.py): --help answers at once and writes nothing.
+    ARGS = parse_args()
+
+import json  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -158,7 +188,10 @@ MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "frame_baseline": "Base", **TRANS
           **{f"logo_{k}": f"Logo{v}" for k, v in TRANSFER_NAMES.items()}}
 # The scores of scores.tex, in order: (results.csv column, header). Accuracy and F1 at the threshold
 # chosen on validation (the paper's rule: a threshold is never chosen on the test split).
-SCORE_TABLE = [("auc", "AUC"), ("accuracy_val", "accuracy"), ("f1_val", "F1"), ("mse", "MSE"), ("eer", "EER")]
+SCORE_TABLE = [("auc", "AUC"), ("accuracy_val", r"acc.$_\mathrm{val}$"), ("f1_val", r"F1$_\mathrm{val}$"), ("mse", "MSE"),
+               ("eer", "EER")]
+# The scores of SCORE_TABLE that depend on a threshold: not meaningful for a model of constant scores.
+AT_THRESHOLD = ("accuracy_val", "f1_val")
 # Every video-level score that gets a macro: results.csv column -> macro suffix (Low/High: its interval).
 SCORE_MACROS = {"auc": "Auc", "accuracy": "Acc", "accuracy_val": "AccVal", "balanced_accuracy": "BalAccHalf",
                 "balanced_accuracy_val": "BalAcc", "f1": "Fscore", "f1_val": "FscoreVal", "mse": "Mse", "eer": "Eer",
@@ -219,16 +252,62 @@ def with_interval(row: dict, score: str, low: str = "", high: str = "") -> str:
 CI_MACRO = r"\providecommand{\ci}[1]{{\scriptsize #1}}"
 
 
-def scores_table(results: list[dict]) -> str:
-    """The video-level scores of SCORE_TABLE, one row per model, as a booktabs tabular."""
+def scores_table(results: list[dict], constant: set[str] = frozenset()) -> str:
+    """The video-level scores of SCORE_TABLE, one row per model, as a booktabs tabular. constant:
+    the models whose scores are constant (constant_models): their accuracy and F1 carry a dagger,
+    and a note under the table says why they are not meaningful."""
     video = [r for r in results if r["level"] == "video"]
     lines = [CI_MACRO, r"\begin{tabular}{@{}l" + "c" * (1 + len(SCORE_TABLE)) + "@{}}", r"\toprule",
              "model & real/fake & " + " & ".join(h for _, h in SCORE_TABLE) + r" \\", r"\midrule"]
     for r in video:
-        lines.append(f"{tex_name(r['model'])} & {r['n_real']}/{r['n_fake']} & "
-                     + " & ".join(with_interval(r, s) for s, _ in SCORE_TABLE) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
+        cells = [with_interval(r, s) + (r"$^\dagger$" if r["model"] in constant and s in AT_THRESHOLD else "")
+                 for s, _ in SCORE_TABLE]
+        lines.append(f"{tex_name(r['model'])} & {r['n_real']}/{r['n_fake']} & " + " & ".join(cells) + r" \\")
+    # Under the table, what its subscript means (every accuracy says its threshold) and, for a model
+    # of constant scores, why its marked cells mean nothing: short, so that the note never widens it.
+    note = r"$_\mathrm{val}$: at the validation threshold"
+    if constant & {r["model"] for r in video}:
+        note += r"; $^\dagger$ constant scores: not meaningful"
+    lines += [r"\bottomrule", f"\\multicolumn{{{2 + len(SCORE_TABLE)}}}{{@{{}}l}}{{\\ci{{{note}}}}} \\\\"]
+    lines += [r"\end{tabular}"]
     return "\n".join(lines) + "\n"
+
+
+def constant_models(report_dir: Path) -> set[str]:
+    """The models of a report whose video scores are constant (common.constant_scores), from its
+    predictions_video.csv (none where the report has no predictions)."""
+    if not (report_dir / "predictions_video.csv").is_file():
+        return set()
+    rows = read_csv(report_dir / "predictions_video.csv")
+    return {m for m in dict.fromkeys(r["model"] for r in rows)
+            if common.constant_scores([float(r["prob"]) for r in rows if r["model"] == m])}
+
+
+# The README's and docs/demo.md's table of the demo (between <!-- collect:demo --> markers): the
+# same files and the same rounding as the paper's Table, each accuracy with its threshold.
+DEMO_NAMES = {"c3d": "C3D", "cnn_lstm": "CNN-LSTM on frame differences", "frame_baseline": "frame-level baseline"}
+
+
+def demo_markdown(report_dir: Path) -> str:
+    """The demo's video-level scores as a Markdown table, with a note for a model of constant scores."""
+    results = read_csv(report_dir / "results.csv")
+    clip_auc = {r["model"]: r["auc"] for r in results if r["level"] == "clip"}
+    constant = constant_models(report_dir)
+    lines = ["| model | video ROC-AUC [95% CI] | accuracy at 0.5 | accuracy at the val. threshold | F1 at the val. "
+             "threshold | MSE | video EER | clip ROC-AUC |", "|---|---|---|---|---|---|---|---|"]
+    for r in (r for r in results if r["level"] == "video"):
+        mark = " (n/m)" if r["model"] in constant else ""
+        lines.append(f"| {DEMO_NAMES.get(r['model'], r['model'])} (`runs/{r['model']}`) | "
+                     f"{two(r['auc'])} [{two(r['auc_ci_low'])}, {two(r['auc_ci_high'])}] | "
+                     f"{two(r['accuracy'])}{mark} | {two(r['accuracy_val'])} (threshold {number(r['threshold_val']):.3f}){mark} | "
+                     f"{two(r['f1_val'])}{mark} | {two(r['mse'])} | {two(r['eer'])} | {two(clip_auc.get(r['model']))} |")
+    for m in constant:
+        p = [float(r["prob"]) for r in read_csv(report_dir / "predictions_video.csv") if r["model"] == m]
+        lines += ["", f"n/m: not meaningful. The {DEMO_NAMES.get(m, m)} gives every test video nearly the same score "
+                      f"({min(p):.4f} to {max(p):.4f}): it ranks nothing, and its accuracy and F1 only say on which side "
+                      "of a threshold that one score falls. MSE is the Brier score: a constant 0.5 scores 0.25."]
+    return "\n".join(lines) + "\n"
+
 
 
 def subset_table(rows: list[dict], key: str, header: str) -> str:
@@ -892,7 +971,9 @@ def transfer_tex(rows: list[dict]) -> str:
 # written here, checked by tests/test_paper.py, so that README, docs and paper cannot disagree.
 DOC_TABLES = {"transfer": lambda rows: transfer_markdown(rows), "transfer_short": lambda rows: transfer_markdown(rows, True),
               "transfer_shared": lambda rows: shared_markdown(rows)}
-DOC_FILES = ("README.md", "docs/real-footage.md", "docs/model-card.md")
+DOC_FILES = ("README.md", "docs/real-footage.md", "docs/model-card.md", "docs/demo.md")
+# Tables written from one report's files rather than from the transfer rows: NAME -> (report, how).
+REPORT_TABLES = {"demo": ("demo", demo_markdown)}
 
 
 def shared_rows(rows: list[dict]) -> list[dict]:
@@ -940,35 +1021,57 @@ def shared_tex(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def fill_doc_tables(text: str, rows: list[dict]) -> str:
-    """The text with every <!-- collect:NAME --> block replaced by DOC_TABLES[NAME](rows)."""
+def fill_doc_tables(text: str, rows: list[dict], results: Path = RESULTS) -> str:
+    """The text with every <!-- collect:NAME --> block replaced by DOC_TABLES[NAME](rows), or by
+    REPORT_TABLES' table of results/<report>."""
     import re
 
     def fill(match):
-        return f"<!-- collect:{match.group(1)} -->\n{DOC_TABLES[match.group(1)](rows)}<!-- /collect -->"
+        name = match.group(1)
+        table = (REPORT_TABLES[name][1](results / REPORT_TABLES[name][0]) if name in REPORT_TABLES
+                 else DOC_TABLES[name](rows))
+        return f"<!-- collect:{name} -->\n{table}<!-- /collect -->"
 
     return re.sub(r"<!-- collect:(\w+) -->\n.*?<!-- /collect -->", fill, text, flags=re.S)
 
 
-def copy_cue_reports() -> None:
-    """benchmarks/footage_cues.py's reports (CUE_REPORTS), where they are at hand, into paper/results."""
+# Where the commands behind each report are (the message for a report that is neither committed nor in runs/).
+COMMANDS = {"demo": "README.md, 'Quickstart'", "all_val": "docs/real-footage.md, 'The recipe'",
+            "real": "docs/real-footage.md, 'The first recipe, for the record'",
+            "real_pseudo": "docs/real-footage.md, 'The first recipe, for the record'",
+            "real_jpeg": "docs/real-footage.md, 'Ablation and robustness'",
+            "ablation": "docs/real-footage.md, 'Ablation and robustness'"}
+
+
+def relative(path: Path, root: Path) -> str:
+    """A path as the user knows it (paper/results/demo), also when a dry run writes into a scratch copy."""
+    return str(path.relative_to(root))
+
+
+def copy_cue_reports(take: set[str], results: Path, root: Path) -> None:
+    """benchmarks/footage_cues.py's reports (CUE_REPORTS) that --take-runs names, into paper/results."""
     for folder, name in CUE_REPORTS.items():
-        source, out = ROOT / folder, RESULTS / name
-        if not (source / "results.csv").is_file():
+        source, out = ROOT / folder, results / name
+        if not (source / "results.csv").is_file() or name not in take:
+            if (source / "results.csv").is_file() and (out / "results.csv").is_file():
+                print(f"kept {relative(out, root)} ({folder} has a report too: --take-runs {name} copies it over)")
             continue
         out.mkdir(parents=True, exist_ok=True)
         for filename in ("results.csv", "by_family.csv", "by_seed.csv", "cues.csv"):
             shutil.copy(source / filename, out / filename)
         predictions = video_predictions(source)
         common.write_csv(out / "predictions_video.csv", predictions, list(predictions[0]))
-        print(f"copied {source} -> {out}")
+        print(f"copied {folder} -> {relative(out, root)}")
 
 
-def main():
+def collect(take: set[str], results: Path, root: Path) -> None:
+    """The whole collection, written under root (the repository, or a dry run's scratch copy of what it writes):
+    results is root's paper/results. take: the reports to copy from runs/ first."""
     copied = 0
     for name, report in REPORTS.items():
-        source, out = ROOT / report.folder, RESULTS / name
-        if (source / "results.csv").is_file():
+        source, out = ROOT / report.folder, results / name
+        in_runs, committed = (source / "results.csv").is_file(), (out / "results.csv").is_file()
+        if in_runs and name in take:
             out.mkdir(parents=True, exist_ok=True)
             for filename in FILES:
                 if (source / filename).is_file():
@@ -982,13 +1085,17 @@ def main():
                 shutil.copy(source / "roc_video.png", out / "roc_video.png")
             copied += 1
             fresh = True
-            print(f"copied {source} -> {out}")
-        elif not (out / "results.csv").is_file():
-            print(f"skipped {name}: {source / 'results.csv'} not found (run the commands the README gives for it)")
+            print(f"copied {report.folder} -> {relative(out, root)}")
+        elif not committed:
+            where = COMMANDS.get(name, "docs/real-footage.md, 'Choosing by transfer'")
+            print(f"skipped {name}: no committed copy in {relative(out, root)}"
+                  + (f"; {report.folder} has one: add --take-runs {name} to copy it in" if in_runs
+                     else f" and no {report.folder}/results.csv (its commands: {where})"))
             continue
         else:
             fresh = False
-            print(f"kept {out} ({source} not found)")
+            print(f"kept {relative(out, root)}" + (f" ({report.folder} has a report too: --take-runs {name} "
+                                                   "copies it over the committed one)" if in_runs else ""))
         # the configs of a kept report stay as committed: the runs that made it may be gone, and the
         # weights/ fallback (a later run) would describe something it did not test
         n_configs = copy_configs(report, out) if fresh else 0
@@ -996,8 +1103,8 @@ def main():
         if counts:
             common.write_csv(out / "counts.csv", counts, ["name", "value", "how"])
         configs = read_configs(out)
-        results = read_csv(out / "results.csv")
-        (out / "scores.tex").write_text(scores_table(results), encoding="utf-8")
+        results_rows = read_csv(out / "results.csv")
+        (out / "scores.tex").write_text(scores_table(results_rows, constant_models(out)), encoding="utf-8")
         for csv_name, key, tex in (("by_method.csv", "method", "methods.tex"), ("by_family.csv", "family", "families.tex")):
             if (out / csv_name).is_file():
                 (out / tex).write_text(subset_table(read_csv(out / csv_name), key, key), encoding="utf-8")
@@ -1011,23 +1118,80 @@ def main():
         elif (out / "roc_video.png").is_file():
             crop_title(out / "roc_video.png", out / "roc.png")
             print(f"  {name}: no predictions to redraw the ROC figure from: roc.png is 05's figure without its title")
-        print(f"  {name}: scores.tex" + (f", {n_configs} configs, training.tex, architecture_*.tex" if configs else ""))
-    copy_cue_reports()
-    rows = transfer_rows()
+        print(f"  {name}: scores.tex" + (", training.tex, architecture_*.tex" if configs else "")
+              + (f" ({n_configs} configs copied)" if n_configs else ""))
+    copy_cue_reports(take, results, root)
+    rows = transfer_rows(results)
     if rows:
-        common.write_csv(RESULTS / "transfer.csv", rows, list(rows[0]))
-        (RESULTS / "transfer.tex").write_text(transfer_tex(rows), encoding="utf-8")
-        (RESULTS / "transfer_main.tex").write_text(transfer_tex([r for r in rows if r["key"] in MAIN_TRANSFER]),
+        common.write_csv(results / "transfer.csv", rows, list(rows[0]))
+        (results / "transfer.tex").write_text(transfer_tex(rows), encoding="utf-8")
+        (results / "transfer_main.tex").write_text(transfer_tex([r for r in rows if r["key"] in MAIN_TRANSFER]),
                                                    encoding="utf-8")
-        (RESULTS / "transfer_shared.tex").write_text(shared_tex(rows), encoding="utf-8")
-        for doc in DOC_FILES:
-            path = ROOT / doc
-            if path.is_file():
-                path.write_text(fill_doc_tables(path.read_text(encoding="utf-8"), rows), encoding="utf-8")
-        print(f"wrote {RESULTS / 'transfer.csv'}, transfer.tex, transfer_main.tex and the tables of {', '.join(DOC_FILES)}")
-    (ROOT / "paper" / "numbers.tex").write_text(numbers_tex(), encoding="utf-8")
-    print(f"{copied} reports copied; wrote {ROOT / 'paper' / 'numbers.tex'}; next: make -C paper && make -C slides")
+        (results / "transfer_shared.tex").write_text(shared_tex(rows), encoding="utf-8")
+        print(f"wrote {relative(results, root)}/transfer.csv, transfer.tex, transfer_main.tex, transfer_shared.tex")
+    for doc in DOC_FILES:
+        path = root / doc
+        if path.is_file():
+            path.write_text(fill_doc_tables(path.read_text(encoding="utf-8"), rows, results), encoding="utf-8")
+    print(f"wrote the generated tables of {', '.join(DOC_FILES)}")
+    (root / "paper" / "numbers.tex").write_text(numbers_tex(results), encoding="utf-8")
+    print(f"{copied} reports copied from runs/; wrote paper/numbers.tex")
+
+
+def written_files(root: Path) -> list[Path]:
+    """What collect() may write under root, relative to it: paper/results/, numbers.tex and the documents."""
+    files = [p.relative_to(root) for p in (root / "paper" / "results").rglob("*") if p.is_file()]
+    return sorted(files) + [Path("paper/numbers.tex")] + [Path(d) for d in DOC_FILES if (root / d).is_file()]
+
+
+def dry_run(take: set[str]) -> None:
+    """The collection done in a scratch copy of what it writes; then the files it would add or change."""
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        shutil.copytree(RESULTS, scratch / "paper" / "results")
+        for f in [Path("paper/numbers.tex"), *map(Path, DOC_FILES)]:
+            if (ROOT / f).is_file():
+                (scratch / f).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(ROOT / f, scratch / f)
+        print("dry run: collecting into a scratch copy; nothing in the repository is written")
+        collect(take, scratch / "paper" / "results", scratch)
+        changed = [f for f in written_files(scratch)
+                   if not (ROOT / f).is_file() or (ROOT / f).read_bytes() != (scratch / f).read_bytes()]
+    print(f"\ndry run: {len(changed)} files would be added or changed" + (":" if changed else
+                                                                         " (the committed files are what it writes)"))
+    for f in changed:
+        print(f"  {'changed' if (ROOT / f).is_file() else 'new    '}  {f}")
+    if changed:
+        print("run it without --dry-run to write them" + ("" if take else "; git diff shows what changed"))
+
+
+def main(args: argparse.Namespace | None = None) -> None:
+    args = args or parse_args([])  # called from Python (the tests): the defaults
+    folders = {**{n: r.folder for n, r in REPORTS.items()}, **{n: f for f, n in CUE_REPORTS.items()}}  # name -> runs/...
+    in_runs = [n for n, folder in folders.items() if (ROOT / folder / "results.csv").is_file()]
+    if args.take_runs is None:
+        take = set()
+    elif args.take_runs:
+        unknown = [n for n in args.take_runs if n not in folders]
+        if unknown:
+            raise SystemExit(f"error: no report named {', '.join(unknown)}; the reports: {', '.join(folders)}")
+        missing = [n for n in args.take_runs if n not in in_runs]
+        if missing:
+            raise SystemExit("error: nothing to take for " + ", ".join(f"{n} ({folders[n]}/results.csv not found)"
+                                                                      for n in missing)
+                             + f"; run its commands first ({', '.join(COMMANDS.get(n, 'docs/real-footage.md') for n in missing)})")
+        take = set(args.take_runs)
+    else:
+        take = set(in_runs)
+        if not take:
+            raise SystemExit("error: --take-runs: no report under runs/ to take (run 05_evaluate.py first); "
+                             "without --take-runs the committed reports are used")
+    if args.dry_run:
+        dry_run(take)
+        return
+    collect(take, RESULTS, ROOT)
+    print("next: git diff paper/ README.md docs/ (what changed), then make -C paper && make -C slides")
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS)

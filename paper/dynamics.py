@@ -1,5 +1,5 @@
 """The face's dynamics of a real video and a fake one, side by side, as curves: the figure a student
-looks at before any model (docs/real-footage.md, "Facial dynamics"; the paper and the slides).
+looks at before any model (docs/real-footage.md, "Facial dynamics: the face mesh"; the paper and the slides).
 
 Reads   the face arrays' meta files of 01_extract_faces.py with the mesh (--faces), two video ids
 Writes  a PNG (--out): per video, mouth opening and width and jaw drop; the eyes' openings; the

@@ -67,7 +67,7 @@ def test_tables_are_the_results_files(report):
     assert (report / "by_method.tex").read_text(encoding="utf-8") == per_method
     if by_family:
         assert (report / "by_family.tex").read_text(encoding="utf-8") == per_family
-    assert (report / "scores.tex").read_text(encoding="utf-8") == collect.scores_table(results)
+    assert (report / "scores.tex").read_text(encoding="utf-8") == collect.scores_table(results, collect.constant_models(report))
     assert (report / "methods.tex").read_text(encoding="utf-8") == collect.subset_table(by_method, "method", "method")
     if by_family:
         assert (report / "families.tex").read_text(encoding="utf-8") == collect.subset_table(by_family, "family", "family")

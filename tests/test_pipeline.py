@@ -96,11 +96,19 @@ def probabilities(stdout: str) -> dict[str, float]:
 
 def test_evaluate_judges_a_single_video(pipeline):
     out = run_script("05_evaluate.py", "--video", "data/videos/fake/LipSync/id000.mp4", "--save-plot", "timeline.png",
-                     cwd=pipeline).stdout
+                     "--timeline", cwd=pipeline).stdout
     probs = probabilities(out)
     assert set(probs) == {"c3d", "cnn_lstm", "frame_baseline"} and all(0 <= p <= 1 for p in probs.values())
     assert "chosen on validation" in out and " s  " in out  # verdict threshold and per-clip timeline
     assert (pipeline / "timeline.png").stat().st_size > 0
+    assert out.count("VERDICT on id000.mp4: ") == 1 and "mean P(fake) of the 3 models" in out
+    split = {r["video_id"]: r["split"] for r in read(pipeline / "data/clips/clips.csv")}["fake__LipSync__id000"]
+    assert ("learned from this very video" in out) == (split in ("train", "val"))  # by its content, in clips.csv
+    index = {r["video_id"]: r["path"] for r in read(pipeline / "data/faces/index.csv")}
+    for wanted in ("train", "test"):
+        video = next(index[r["video_id"]] for r in read(pipeline / "data/clips/clips.csv") if r["split"] == wanted)
+        out = run_script("05_evaluate.py", "--video", video, "--runs", "runs/c3d", cwd=pipeline).stdout
+        assert ("c3d learned from this very video" in out) == (wanted == "train"), (wanted, out)
 
 
 @needs_shared(REAL_CLIPS)

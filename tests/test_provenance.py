@@ -2,6 +2,7 @@
 mixes test sets; 'next:' hints that keep the user's paths; the shipped weights."""
 
 import csv
+import importlib.util
 import re
 import shlex
 
@@ -104,6 +105,56 @@ def test_video_without_runs_uses_the_shipped_weights(tmp_path):
     verdicts = re.findall(r"(\w+): P\(fake\) = ([0-9.]+) -> (FAKE|real)", out)
     assert {name for name, _, _ in verdicts} == {"c3d", "cnn_lstm"}
     assert all(0 <= float(p) <= 1 for _, p, _ in verdicts)
-    assert re.search(r"\d+\.\d\d- +\d+\.\d\d s", out)  # the per-clip timeline
+    assert not re.search(r"\d+\.\d\d- +\d+\.\d\d s", out)  # the per-clip timeline only with --timeline
     assert (tmp_path / "runs/report" / f"{clip.stem}_timeline.png").is_file()
     assert not list(tmp_path.glob("*.png"))  # never in the current folder
+
+
+@needs_shared(REAL_CLIPS)
+def test_one_verdict_with_its_band_and_a_warning_for_a_video_the_weights_learned_from(tmp_path):
+    clip = sorted((REAL_CLIPS / "grid").glob("*.mpg"))[0]  # in weights/all_videos.csv
+    renamed = tmp_path / "my_own_video.mpg"  # the same content under another name: found by its sha256
+    renamed.write_bytes(clip.read_bytes())
+    out = run_script("05_evaluate.py", "--video", renamed, "--timeline", cwd=tmp_path).stdout
+    verdict = out[out.index("VERDICT"):]
+    assert len(re.findall(r"VERDICT on my_own_video\.mpg: (FAKE|REAL|UNCERTAIN \(leaning (fake|real)\))\n", out)) == 1
+    assert "within 0.05 of the threshold" in verdict and "c3d 0." in verdict and "cnn_lstm 0." in verdict
+    assert "learned from this very video" in verdict and "weights/all_videos.csv" in verdict
+    assert "caution:" in verdict  # beside the verdict, not above the timeline
+    assert re.search(r"\d+\.\d\d- +\d+\.\d\d s", out[: out.index("VERDICT")])  # --timeline: printed
+    words = [line for line in verdict.splitlines() if "P(fake)" in line]
+    assert words and all("disagree" not in w for w in words)
+
+
+def load_evaluate():
+    spec = importlib.util.spec_from_file_location("evaluate", ROOT / "05_evaluate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_verdict_has_a_band_and_says_when_the_models_disagree(capsys, tmp_path):
+    ev = load_evaluate()
+    assert ev.verdict_line(0.60, 0.50) == "FAKE" and ev.verdict_line(0.40, 0.50) == "REAL"
+    assert ev.verdict_line(0.52, 0.50) == "UNCERTAIN (leaning fake)" and ev.verdict_line(0.49, 0.50) == "UNCERTAIN (leaning real)"
+    ev.print_verdict(tmp_path / "v.mp4", {"c3d": 0.55, "cnn_lstm": 0.44}, {"c3d": 0.5, "cnn_lstm": 0.5}, [], True)
+    out = capsys.readouterr().out
+    assert "VERDICT on v.mp4: UNCERTAIN (leaning real)" in out and "the models disagree: c3d says fake, cnn_lstm says real" in out
+    assert "c3d 0.550 (threshold 0.500), cnn_lstm 0.440 (threshold 0.500)" in out and "caution:" in out
+    ev.print_verdict(tmp_path / "v.mp4", {"c3d": 0.75, "cnn_lstm": 0.65}, {"c3d": 0.5, "cnn_lstm": 0.5}, [], True)
+    out = capsys.readouterr().out
+    assert "VERDICT on v.mp4: FAKE" in out and "disagree" not in out
+
+
+def test_the_videos_a_run_learned_from_are_known_by_content(tmp_path, monkeypatch):
+    ev = load_evaluate()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "videos").mkdir()
+    (tmp_path / "videos" / "a.mp4").write_bytes(b"first video")
+    common.write_csv(tmp_path / "list.csv", [{"path": "videos/a.mp4", "label": "real"}], ["path", "label"])
+    config = {"data": {"source": {"kind": "manifest", "path": "list.csv"}}}
+    hashes, listing = ev.trained_videos(config)  # no sha256 column: the listed files' own
+    assert hashes == {common.sha256_of(tmp_path / "videos" / "a.mp4")} and listing.endswith("list.csv")
+    shipped = torch.load(ROOT / "weights" / "c3d" / "best.pt", weights_only=True)["config"]
+    hashes, listing = ev.trained_videos(shipped)  # the shipped weights: weights/all_videos.csv's sha256 column
+    assert len(hashes) == len(read(ROOT / "weights" / "all_videos.csv")) and listing.endswith("all_videos.csv")

@@ -230,6 +230,7 @@ def test_evaluation_prepares_clips_as_training_did(pipeline, tmp_path):
     scored = {p["id"]: float(p["prob"]) for p in read(tmp_path / "report/predictions_mouth4.csv") if p["level"] == "clip"}
     for clip_id, p in expected.items():
         assert scored[clip_id] == pytest.approx(p, abs=1e-5)
-    out = run_script("05_evaluate.py", "--runs", run, "--video", "data/videos/fake/Blink/id001.mp4", cwd=pipeline).stdout
+    out = run_script("05_evaluate.py", "--runs", run, "--video", "data/videos/fake/Blink/id001.mp4", "--timeline",
+                     cwd=pipeline).stdout
     spans = [float(b) - float(a) for a, b in re.findall(r"(\d+\.\d+)-\s*(\d+\.\d+) s", out)]
     assert spans and all(s == pytest.approx(4 / 25, abs=0.011) for s in spans)
