@@ -21,7 +21,9 @@ evaluate = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(evaluate)
 
 RESULTS = ROOT / "paper" / "results"
-REPORTS = sorted(p for p in RESULTS.glob("*") if (p / "results.csv").is_file())
+# 05's reports; the footage-cue floor's (collect.CUE_REPORTS) have a table of their own (test_transfer_shared_*)
+REPORTS = sorted(p for p in RESULTS.glob("*") if (p / "results.csv").is_file() and p.name not in collect.CUE_REPORTS.values())
+CUE_REPORTS = sorted(RESULTS / name for name in collect.CUE_REPORTS.values() if (RESULTS / name / "results.csv").is_file())
 WITH_CONFIGS = [p for p in REPORTS if (p / "configs" / "runs.csv").is_file()]
 WITH_PREDICTIONS = [p for p in REPORTS if (p / "predictions_video.csv").is_file()]
 DOCUMENTS = ["paper/paper.tex", "slides/slides.tex"]
@@ -262,6 +264,8 @@ def test_collect_without_runs_keeps_the_committed_results(tmp_path, monkeypatch)
 
     shutil.copytree(RESULTS, tmp_path / "paper" / "results")
     shutil.copytree(ROOT / "weights", tmp_path / "weights")
+    (tmp_path / "benchmarks").mkdir()  # the manifest of the estimates over all shared material
+    shutil.copy(ROOT / "benchmarks" / "shared_videos.csv", tmp_path / "benchmarks")
     for script in ROOT.glob("*.py"):  # collect.py reads the scripts' defaults
         (tmp_path / script.name).symlink_to(script)
     monkeypatch.setattr(collect, "ROOT", tmp_path)
@@ -280,3 +284,25 @@ def test_the_docs_transfer_tables_are_the_committed_reports():
     for doc in collect.DOC_FILES:
         text = (ROOT / doc).read_text(encoding="utf-8")
         assert collect.fill_doc_tables(text, rows) == text, f"{doc}: run python paper/collect.py"
+
+
+@pytest.mark.parametrize("report", CUE_REPORTS, ids=lambda p: p.name)
+def test_the_footage_cue_floor_is_its_predictions(report):
+    """benchmarks/footage_cues.py's AUC of each classifier is the AUC of its committed seed-averaged
+    predictions, and its seeds' AUCs are what by_seed.csv holds."""
+    predictions = collect.read_csv(report / "predictions_video.csv")
+    seeds = collect.read_csv(report / "by_seed.csv")
+    for row in collect.read_csv(report / "results.csv"):
+        mine = [p for p in predictions if p["model"] == row["model"].replace(" ", "_").replace(",", "")]
+        y, p = np.array([int(m["label"]) for m in mine]), np.array([float(m["prob"]) for m in mine])
+        assert len(mine) == int(row["n"]) and abs(common.rank_auc(y, p) - float(row["auc"])) < 1e-3
+        aucs = [float(s["auc"]) for s in seeds if s["model"] == row["model"]]
+        assert len(aucs) == int(row["seeds"]) and abs(np.mean(aucs) - float(row["auc_seed_mean"])) < 1e-3
+
+
+def test_the_shared_transfer_table_is_the_committed_reports():
+    rows = collect.transfer_rows()
+    assert (RESULTS / "transfer_shared.tex").read_text(encoding="utf-8") == collect.shared_tex(rows)
+    shared = collect.shared_rows(rows)
+    assert shared and all(r["tested"] != collect.TESTED[""] for r in shared)
+    assert any(r["model"].startswith("footage cues") for r in shared), "the floor stands beside every model"
