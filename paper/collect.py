@@ -896,10 +896,19 @@ def transfer_rows(results_dir: Path = RESULTS) -> list[dict]:
     return rows
 
 
+# The brief's scores beside the AUC: accuracy and F1 at the folds' validation thresholds (a
+# threshold is never chosen on the videos it scores), and the MSE (Brier score) of P(fake).
+THRESHOLD_SCORES = {"accuracy": "accuracy_val", "f1": "f1_val", "mse": "mse"}
+
+
 def estimate_scores(video: dict, by_family: Path, model: str | None = None) -> dict:
     """The transfer table's numbers of one estimate: results.csv's video row and by_family.csv."""
     out = {"videos": video["n"], "auc": video["auc"], "auc_low": video["auc_ci_low"], "auc_high": video["auc_ci_high"],
            **{k: video.get(k, "") for k in ("seeds", "auc_seed_mean", "auc_seed_sd", "spearman_sharpness")}}
+    for score, column in THRESHOLD_SCORES.items():  # at the validation threshold where the report has one
+        key = column if column in video else column.removesuffix("_val")
+        out.update({score: video.get(key, ""), f"{score}_low": video.get(f"{key}_ci_low", ""),
+                    f"{score}_high": video.get(f"{key}_ci_high", "")})
     families = {r["family"]: r for r in read_csv(by_family) if r["level"] == "video" and model in (None, r["model"])}
     for fam in TRANSFER_SCORES[1:]:
         f = families.get(fam, {})
@@ -928,10 +937,12 @@ def transfer_markdown(rows: list[dict], short: bool = False) -> str:
     rows = dev_rows(rows)
     if short:
         rows = [r for r in rows if r["key"] in MAIN_TRANSFER]
-        head = "| model | unseen generators: video AUC [95% CI] | lip-sync | talking heads | without easy cues |"
-        lines = [head, "|---|---|---|---|---|"]
+        head = ("| model | unseen generators: video AUC [95% CI] | accuracy at the val. threshold | F1 at the val. "
+                "threshold | MSE | lip-sync AUC | talking heads AUC | without easy cues AUC |")
+        lines = [head, "|---|---|---|---|---|---|---|---|"]
         for r in rows:
-            lines.append(f"| {r['model']} | {interval_text(r, 'auc')} | {interval_text(r, 'lip-sync')} | "
+            lines.append(f"| {r['model']} | {interval_text(r, 'auc')} | {interval_text(r, 'accuracy')} | "
+                         f"{interval_text(r, 'f1')} | {interval_text(r, 'mse')} | {interval_text(r, 'lip-sync')} | "
                          f"{interval_text(r, 'talking head')} | {interval_text(r, 'all but easy cues')} |")
         return "\n".join(lines) + "\n"
     head = ("| model | encoder | learns from | pseudo-fakes (made) | real videos | video AUC [95% CI] | face swap | "
@@ -974,6 +985,21 @@ DOC_TABLES = {"transfer": lambda rows: transfer_markdown(rows), "transfer_short"
 DOC_FILES = ("README.md", "docs/real-footage.md", "docs/model-card.md", "docs/demo.md")
 # Tables written from one report's files rather than from the transfer rows: NAME -> (report, how).
 REPORT_TABLES = {"demo": ("demo", demo_markdown)}
+
+
+def transfer_scores_tex(rows: list[dict]) -> str:
+    """transfer_scores.tex: the main estimates' AUC beside accuracy and F1 (at the folds' validation
+    thresholds) and MSE, each with its 95% bootstrap interval, on the first dev set and on all shared material."""
+    keep = [r for r in rows if r["key"] in MAIN_TRANSFER or r["key"] in SHARED_TRANSFER]
+    lines = [CI_MACRO, r"\begin{tabular}{@{}llccccc@{}}", r"\toprule",
+             r"model & tested (videos) & AUC & accuracy$_\mathrm{val}$ & F1$_\mathrm{val}$ & MSE & seeds \\", r"\midrule"]
+    for r in keep:
+        cells = [with_interval({"v": r[k], "v_ci_low": r[f"{k}_low"], "v_ci_high": r[f"{k}_high"]}, "v")
+                 for k in ("auc", *THRESHOLD_SCORES)]
+        lines.append(f"{tex_name(r['model'])} & {tex_name(r['tested'])} ({r['videos']}) & " + " & ".join(cells)
+                     + f" & {r['seeds'] or 1}" + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
 
 
 def shared_rows(rows: list[dict]) -> list[dict]:
@@ -1128,7 +1154,9 @@ def collect(take: set[str], results: Path, root: Path) -> None:
         (results / "transfer_main.tex").write_text(transfer_tex([r for r in rows if r["key"] in MAIN_TRANSFER]),
                                                    encoding="utf-8")
         (results / "transfer_shared.tex").write_text(shared_tex(rows), encoding="utf-8")
-        print(f"wrote {relative(results, root)}/transfer.csv, transfer.tex, transfer_main.tex, transfer_shared.tex")
+        (results / "transfer_scores.tex").write_text(transfer_scores_tex(rows), encoding="utf-8")
+        print(f"wrote {relative(results, root)}/transfer.csv, transfer.tex, transfer_main.tex, transfer_shared.tex, "
+              "transfer_scores.tex")
     for doc in DOC_FILES:
         path = root / doc
         if path.is_file():
