@@ -3239,7 +3239,7 @@ def draw_contact_sheet(args) -> None:
         for m in families:
             fake, mask = ds.pseudo_fake(i, frames, 0, m, with_mask=True)
             row.append((m, show(fake[[0, -1]]), np.asarray(mask)[0]))
-        rows.append((reals[i]["video_id"][-18:], row))
+        rows.append((reals[i]["video_id"].split("__", 1)[-1][-18:], row))  # without the dataset's prefix
     plot_contact_sheet(rows, Path(args.contact_sheet), f"pseudo-fakes as the model sees them ({args.input_size or frames.shape[1]} px; "
                        f"made at {'the face resolution, ' + str(frames.shape[1]) + ' px' if args.fake_resolution == 'face' else 'the model input'}"
                        f"; masks {'from the mesh' if args.masks == 'mesh' and ds.read_mesh(reals[picks[0]], 0, 1) is not None else 'ellipses from 5 points'})")
@@ -3748,7 +3748,8 @@ def plot_contact_sheet(rows: list[tuple[str, list]], path: Path, title: str) -> 
     per clip, two frames of the real clip and of each fake, and each fake's mask."""
     plt = _pyplot()
     n_cols = 3 * len(rows[0][1])
-    fig, axes = plt.subplots(len(rows), n_cols, figsize=(0.9 * n_cols, 1.1 * len(rows) + 0.5), squeeze=False)
+    side = 0.9 if n_cols > 6 else 1.4  # one family (the recipe's): larger tiles, for a slide
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(side * n_cols, (side + 0.2) * len(rows) + 0.6), squeeze=False)
     for r, (name, tiles) in enumerate(rows):
         for t, (family, frames, mask) in enumerate(tiles):
             for j, (img, label) in enumerate([(frames[0], f"{family}\nfirst"), (frames[1], "last"),
@@ -3760,9 +3761,9 @@ def plot_contact_sheet(rows: list[tuple[str, list]], path: Path, title: str) -> 
                     continue
                 ax.imshow(np.clip(img, 0, 1), cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1)
                 if r == 0:
-                    ax.set_title(label, fontsize=7)
-        axes[r, 0].set_ylabel(name[:18], fontsize=6)
-    fig.suptitle(title, fontsize=8)
+                    ax.set_title(label, fontsize=7 if n_cols > 6 else 10)
+        axes[r, 0].set_ylabel(name[:18], fontsize=6 if n_cols > 6 else 9)
+    fig.suptitle(title, fontsize=8 if n_cols > 6 else 10)
     fig.tight_layout()
     save_atomic(path, lambda tmp: fig.savefig(tmp, dpi=130, format="png"))
     plt.close(fig)
