@@ -153,14 +153,10 @@ TRANSFER_NAMES = {"lstm_g_sbi": "LstmG", "c3d_g_sbi": "CthreeG", "base_g_sbi": "
 # videos of benchmarks/shared_videos.csv, four folds cut with each of three seeds and trained with
 # that seed, the seeds' scores averaged per video (05 --pool over runs/shared/seed_S/fold_K/NAME).
 # "shared_th_*": the talking-head protocol (02 --families 'talking head'): talking heads only.
-SHARED_TRANSFER = {
-    "shared_lstm_g_sbi": ("runs/shared/report_lstm_g_sbi", "runs/shared/seed_*/fold_*/lstm_g_sbi", "all"),
-    "shared_c3d_g_sbi": ("runs/shared/report_c3d_g_sbi", "runs/shared/seed_*/fold_*/c3d_g_sbi", "all"),
-    "shared_base_g_sbi": ("runs/shared/report_base_g_sbi", "runs/shared/seed_*/fold_*/base_g_sbi", "all"),
-    "shared_th_lstm_g_sbi": ("runs/shared_th/report_lstm_g_sbi", "runs/shared_th/seed_*/fold_*/lstm_g_sbi", "all"),
-    "shared_th_c3d_g_sbi": ("runs/shared_th/report_c3d_g_sbi", "runs/shared_th/seed_*/fold_*/c3d_g_sbi", "all"),
-    "shared_th_base_g_sbi": ("runs/shared_th/report_base_g_sbi", "runs/shared_th/seed_*/fold_*/base_g_sbi", "all"),
-}
+SHARED_TRANSFER = {f"{folder}_{name}": (f"runs/{folder}/report_{name}", f"runs/{folder}/seed_*/fold_*/{name}", "all")
+                   for folder in ("shared", "shared_th") for name in ("lstm_g_sbi", "c3d_g_sbi", "base_g_sbi")}
+PAIRED += [("shared_lstm_g_sbi", "shared_base_g_sbi"), ("shared_c3d_g_sbi", "shared_base_g_sbi"),
+           ("shared_lstm_g_sbi", "shared_c3d_g_sbi")]
 TRANSFER.update(SHARED_TRANSFER)
 TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "SharedCthree",
                        "shared_base_g_sbi": "SharedBase", "shared_th_lstm_g_sbi": "ThLstm",
