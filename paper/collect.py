@@ -174,7 +174,7 @@ def tested_set(key: str) -> str:
 for _key, (_folder, _runs, _data) in TRANSFER.items():
     REPORTS[f"logo_{_key}"] = Report(
         _folder, "Generators left out (4 folds, pooled)" if _key not in SHARED_TRANSFER else
-        "Generators left out (4 folds x 3 seeds, all shared material)", {_key: (_runs,)},
+        "All shared: 4 folds x 3 seeds", {_key: (_runs,)},
         tested="weights/all_videos.csv" if _key not in SHARED_TRANSFER else "benchmarks/shared_videos.csv")
 # 05's files copied as they are. Only one figure is kept in git (roc.png, drawn here): every PNG is a binary.
 FILES = ("results.csv", "by_method.csv", "by_family.csv", "by_seed.csv", "quality.csv", "results.tex", "by_method.tex",
