@@ -8,10 +8,18 @@ every video is then scored once, by a model that never saw its generator or its 
 pooled video-level AUC, with its per-family and per-generator figures (by_family.csv,
 by_method.csv), is the number that chooses a recipe (docs/real-footage.md, "Choosing by transfer").
 
-Reads   --clips DIR (from 02 --folds: DIR/fold_1 ... DIR/fold_K)
-Writes  --runs DIR/fold_k/NAME (one training run per fold; an interrupted one resumes), and the
-        pooled report DIR/report_NAME (05's results.csv, by_family.csv, by_method.csv, report.md, and
-        folds.json: the command and each fold's best validation AUC, on its own val split)
+With --seeds 0,1,2 the whole estimate is made once per seed: the seed's folds (DIR/seed_S, cut by
+02 --folds --seed S, so the generators and people fall into other folds) trained with --seed S
+(other initial weights, pseudo-fakes and batches), and 05 --pool scores every video by the mean of
+its seeds' P(fake), with each seed's own AUC beside it (by_seed.csv): one run is one draw, and the
+spread between seeds says how far a difference between two configurations can be trusted.
+
+Reads   --clips DIR (from 02 --folds: DIR/fold_1 ... DIR/fold_K; with --seeds, DIR/seed_S/fold_K)
+Writes  --runs DIR/fold_k/NAME (with --seeds, DIR/seed_S/fold_k/NAME: one training run per fold; an
+        interrupted one resumes), and the pooled report DIR/report_NAME (05's results.csv,
+        by_family.csv, by_method.csv, report.md, with --seeds by_seed.csv and seeds_NAME.csv, with
+        --quality-check quality.csv, and folds.json: the command and each fold's best validation
+        AUC, on its own val split)
 Prints  the time each fold took and the pooled video AUC per family.
 
 Run (from the repository root):
@@ -23,7 +31,12 @@ Run (from the repository root):
         04_train_3dcnn.py --real-only --pseudo-fakes all --input-size 64 --clip-len 16 --epochs 5
 Two processes (or machines sharing the folder) can share one estimate: run it with --folds 1,2 in
 one and --folds 3,4 in the other, then once more without --folds, which finds the four finished
-runs (they resume with nothing left to do) and writes the pooled report.
+runs (they resume with nothing left to do) and writes the pooled report. On one machine, --jobs 2
+does the same in one command. The estimate over all shared material, three seeds, two folds at once
+(docs/real-footage.md gives the 02 loop that cuts data/clips_shared/seed_0 ... seed_2):
+    python benchmarks/leave_generator_out.py --clips data/clips_shared --seeds 0,1,2 --jobs 2 \\
+        --runs runs/shared --name lstm_g_sbi -- 03_train_cnn_lstm.py --pseudo-fakes selfblend \\
+        --input-size 64 --clip-len 16 --clips-per-video 4 --epochs 5
 """
 
 import argparse
