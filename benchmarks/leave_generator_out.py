@@ -155,7 +155,7 @@ def main(argv=None):
                    help="train only these folds, e.g. 1,2, and write no report (to share the work between processes)")
     p.add_argument("--jobs", type=int, default=1,
                    help="train this many folds at once, each with an equal share of the CPU's threads; 2 on a "
-                        "2-core machine (docs/benchmarks.md measures it) (default: %(default)s)")
+                        "2-core machine (docs/benchmarks.md, 'The leave-generator-out estimate') (default: %(default)s)")
     p.add_argument("--quality-check", action="store_true",
                    help="05's quality check on the pooled report: how far blur, half resolution and JPEG move the "
                         "real test videos' mean P(fake) (quality.csv; about three times the evaluation's time)")
