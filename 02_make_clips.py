@@ -40,6 +40,8 @@ Run:
     python 02_make_clips.py --faces data/faces_dev --out data/clips_dev --all-test          # a set to judge
     python 02_make_clips.py --faces data/faces_all --out data/clips_logo --folds 4 --same-person weights/same_person.csv
                                                    # leave-generator-out folds (docs/real-footage.md, "Choosing by transfer")
+    python 02_make_clips.py --faces data/faces_shared --out data/clips_th/seed_0 --folds 4 --seed 0 \\
+        --same-person weights/same_person.csv --families "talking head"   # the talking-head protocol
 """
 
 import argparse
