@@ -418,7 +418,8 @@ def evaluate_run(run: Path, args, device) -> dict:
                  f"{test_dir / 'clips.csv'}. Cut clips at least that long with 02_make_clips.py --clip-len.")
     test_probs = predict(model, test_set, device, args.batch_size)
     val_probs = predict(model, val_set, device, args.batch_size)
-    quality = real_quality_scores(model, test_rows, test_faces, seen, args, device) if args.quality_check else {}
+    quality = real_quality_scores(model, test_rows, test_faces, seen, args, device,
+                                  as_they_are=None if args.perturbations else test_probs) if args.quality_check else {}
     test_settings = common.read_json(test_dir / "settings.json") if (test_dir / "settings.json").is_file() else {}
     test_source = (test_settings.get("face_settings") or {}).get("source")
     # The epochs the run completed (one row each in metrics.csv): fewer than config's when it was
@@ -441,16 +442,22 @@ def evaluate_run(run: Path, args, device) -> dict:
     return out
 
 
-def real_quality_scores(model, rows: list[dict], faces: Path, seen: dict, args, device) -> dict[str, dict[str, float]]:
+def real_quality_scores(model, rows: list[dict], faces: Path, seen: dict, args, device,
+                        as_they_are: np.ndarray | None = None) -> dict[str, dict[str, float]]:
     """{check: {video_id: P(fake)}} of the real videos among `rows`, as they are ('none') and under
     each degradation of QUALITY_CHECKS (each clip degraded frame by frame, then shrunk to the
-    model's input as usual)."""
-    real = [r for r in rows if r["label"] == "0" and not r.get("pseudo")]
+    model's input as usual). as_they_are: the P(fake) of every row, already scored undegraded (the
+    report's own test pass), so that the clips as they are are not scored twice."""
+    is_real = [r["label"] == "0" and not r.get("pseudo") for r in rows]
+    real = [r for r, keep in zip(rows, is_real) if keep]
     out = {}
     for check in ("none", *QUALITY_CHECKS):
-        perturbations = [] if check == "none" else common.parse_perturbations([check])
-        data = common.ClipDataset(real, faces, seed=args.seed, perturbations=perturbations, **seen)
-        probs = predict(model, data, device, args.batch_size)
+        if check == "none" and as_they_are is not None:
+            probs = np.asarray(as_they_are)[np.array(is_real, bool)]
+        else:
+            perturbations = [] if check == "none" else common.parse_perturbations([check])
+            data = common.ClipDataset(real, faces, seed=args.seed, perturbations=perturbations, **seen)
+            probs = predict(model, data, device, args.batch_size)
         out[check] = {v["video_id"]: v["prob"] for v in common.video_level(
             [{"video_id": r["video_id"], "label": 0, "prob": p} for r, p in zip(real, probs)])}
     return out

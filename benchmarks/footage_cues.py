@@ -166,8 +166,8 @@ def main(argv=None):
                 continue
             lo, hi = common.bootstrap_ci(y[sel], prob[sel], common.rank_auc, args.bootstrap, 0)
             by_family.append({"model": name, "level": "video", "family": fam,
-                              "methods": " ".join(sorted({tested[v]["method"] for v, s in zip(videos, sel)
-                                                          if s and y[videos.index(v)] == 1})),
+                              "methods": " ".join(sorted({tested[v]["method"] for v, s, label in zip(videos, sel, y)
+                                                          if s and label == 1})),
                               "n_fake": int(y[sel].sum()), "n_real": int((y[sel] == 0).sum()),
                               "auc": round(common.rank_auc(y[sel], prob[sel]), 4), "auc_ci_low": round(lo, 4),
                               "auc_ci_high": round(hi, 4)})
