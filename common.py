@@ -1670,19 +1670,22 @@ def augment_clip(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def degrade_clip(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Worse quality, as real footage may have: one or two of a lower resolution, blur, JPEG
-    compression and sensor noise (perturb_clip does the work). With pseudo-fakes, both clips of
-    a pair are degraded alike, so that sharpness and noise cannot tell a fake from a real clip;
-    only what the fake changed can."""
-    kinds = [("resize", lambda: rng.uniform(0.35, 0.75)), ("blur", lambda: rng.uniform(0.4, 1.2)),
-             ("jpeg", lambda: rng.uniform(35, 90)), ("noise", lambda: rng.uniform(2, 6))]
+    """Another quality, as footage may have: one or two of a lower resolution, blur, JPEG
+    compression, sensor noise and sharpening (perturb_clip does the work). The draws are the same
+    for both classes: a real clip and its pseudo-fake get the very same change, a genuine fake one
+    from the same ranges, so that sharpness and noise cannot tell a fake from a real clip; only
+    what the fake changed can. Sharpening is there because quality goes both ways: recent
+    generators are cleaner than the camera footage they imitate (docs/real-footage.md)."""
+    kinds = [("resize", lambda: rng.uniform(0.35, 0.75)), ("blur", lambda: rng.uniform(0.4, 1.8)),
+             ("jpeg", lambda: rng.uniform(30, 90)), ("noise", lambda: rng.uniform(2, 6)),
+             ("sharpen", lambda: rng.uniform(0.3, 1.5))]
     picked = rng.choice(len(kinds), size=int(rng.integers(1, 3)), replace=False)
     return perturb_clip(frames, [(kinds[k][0], kinds[k][1]()) for k in sorted(picked)], rng)
 
 
 def parse_perturbations(specs: list[str]) -> list[tuple[str, float]]:
-    """'jpeg:30', 'blur:1.5', 'noise:8', 'resize:0.5' (also comma-separated) -> [(kind, value)]."""
-    kinds = {"jpeg": (1, 100), "blur": (0, 50), "noise": (0, 255), "resize": (0.01, 1)}
+    """'jpeg:30', 'blur:1.5', 'noise:8', 'resize:0.5', 'sharpen:1' (also comma-separated) -> [(kind, value)]."""
+    kinds = {"jpeg": (1, 100), "blur": (0, 50), "noise": (0, 255), "resize": (0.01, 1), "sharpen": (0, 10)}
     out = []
     for spec in (part for s in specs for part in s.split(",") if part):
         kind, _, value = spec.partition(":")
@@ -1692,14 +1695,15 @@ def parse_perturbations(specs: list[str]) -> list[tuple[str, float]]:
             v = None
         if kind not in kinds or v is None or not kinds[kind][0] <= v <= kinds[kind][1]:
             raise ValueError(f"bad perturbation {spec!r}: use jpeg:QUALITY (1-100), blur:SIGMA, "
-                             "noise:STD (in 0-255 units) or resize:FACTOR (0-1), e.g. jpeg:30,blur:1")
+                             "noise:STD (in 0-255 units), resize:FACTOR (0-1) or sharpen:AMOUNT (0-10), e.g. jpeg:30,blur:1")
         out.append((kind, v))
     return out
 
 
 def perturb_clip(frames: np.ndarray, perturbations: list[tuple[str, float]], rng: np.random.Generator) -> np.ndarray:
     """Degrade every frame of a clip as a video platform might: JPEG compression, blur, sensor
-    noise, or a resolution drop (down-scaled by the factor, then back up)."""
+    noise, a resolution drop (down-scaled by the factor, then back up) or sharpening (an unsharp
+    mask of one pixel: the crop plus AMOUNT times its detail)."""
     out = []
     for frame in frames:
         for kind, v in perturbations:
@@ -1714,6 +1718,8 @@ def perturb_clip(frames: np.ndarray, perturbations: list[tuple[str, float]], rng
                 h, w = frame.shape[:2]
                 small = cv2.resize(frame, (max(1, round(w * v)), max(1, round(h * v))), interpolation=cv2.INTER_AREA)
                 frame = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+            elif kind == "sharpen":
+                frame = cv2.addWeighted(frame, 1 + v, cv2.GaussianBlur(frame, (0, 0), 1.0), -v, 0)
         out.append(frame)
     return np.stack(out)
 
@@ -2940,8 +2946,12 @@ def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str)
     parser.add_argument("--no-augment", action="store_true", help="switch off the (temporally consistent) augmentation (default: on)")
     parser.add_argument("--degrade", type=float, default=0.0, metavar="P",
                         help="augmentation: with probability P a training clip gets a lower resolution, blur, JPEG "
-                             "compression or noise (the same for a clip and its pseudo-fake), so that image quality "
-                             "cannot stand in for fakeness (default: %(default)s)")
+                             "compression, noise or sharpening (the same for a clip and its pseudo-fake, drawn alike for "
+                             "genuine fakes), so that image quality cannot stand in for fakeness (default: %(default)s)")
+    parser.add_argument("--match-sharpness", action="store_true",
+                        help="draw the training clips so that real and genuine fake clips have the same distribution "
+                             "of face sharpness (common.match_sharpness), so that which class is softer in these "
+                             "sources cannot be learned (default: off)")
     parser.add_argument("--pseudo-fakes", type=parse_pseudo_fakes, default=[], metavar="METHODS",
                         help="learn from real videos: pair every real clip with a fake made from it, fresh every epoch, "
                              f"by one of METHODS: all, or a comma-separated list of {', '.join(PSEUDO_FAKES)} (common.py "
@@ -3056,6 +3066,8 @@ def read_splits(args) -> tuple[list[dict], list[dict], Path, dict]:
         rows = spread_clips(rows, args.clips_per_video)
     train_rows = [r for r in rows if r["split"] == "train"]
     val_rows = [r for r in rows if r["split"] == "val"]
+    if getattr(args, "match_sharpness", False) and {r["label"] for r in train_rows} == {"0", "1"}:
+        train_rows = match_sharpness(train_rows, faces_dir, args.seed)
     for name, part in (("train", train_rows), ("val", val_rows)):
         labels = {r["label"] for r in part}
         if args.pseudo_fakes and "0" not in labels:
@@ -3080,6 +3092,32 @@ def spread_clips(rows: list[dict], n: int) -> list[dict]:
         else:
             keep.update(rs[int(i)]["clip_id"] for i in np.linspace(0, len(rs) - 1, n).round())
     return [r for r in rows if r["clip_id"] in keep]
+
+
+def match_sharpness(rows: list[dict], faces_dir: Path, seed: int, bins: int = 5) -> list[dict]:
+    """The training clips redrawn so that real and fake clips have the same distribution of face
+    sharpness (--match-sharpness): otherwise a model can learn which class is the softer one in
+    these sources, a fact about cameras and generators, not about faces in motion.
+
+    Each video's sharpness (face_sharpness) falls into one of `bins` bins (quantiles over the
+    videos); each class keeps its number of clips, but draws them, with replacement, so that its
+    share in each bin is the share of both classes together there. Bins that hold one class only
+    are left out (no match is possible there). Deterministic from the seed."""
+    sharp = {v: face_sharpness(faces_dir / f"{v}.npy") for v in sorted({r["video_id"] for r in rows})}
+    edges = np.quantile(list(sharp.values()), np.linspace(0, 1, bins + 1)[1:-1])
+    bin_of = [int(np.searchsorted(edges, sharp[r["video_id"]])) for r in rows]
+    labels = np.array([r["label"] for r in rows])
+    both = [b for b in range(bins) if {"0", "1"} <= set(labels[np.array(bin_of) == b])]
+    share = np.array([sum(1 for k in bin_of if k == b) for b in both], float)
+    share /= share.sum()
+    rng = np.random.default_rng([seed, 7])
+    out = []
+    for label in ("0", "1"):
+        n = int((labels == label).sum())
+        for b, p in zip(both, share):
+            pool = [r for r, k in zip(rows, bin_of) if k == b and r["label"] == label]
+            out += [pool[i] for i in rng.choice(len(pool), size=int(round(n * p)), replace=True)]
+    return out
 
 
 def dataset_options(config: dict) -> dict:

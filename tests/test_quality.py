@@ -73,3 +73,68 @@ def test_the_sharpness_correlation_has_a_limit_too():
     assert not rows["spearman(score, sharpness)"]["passed"]
     assert {r["check"] for r in evaluate.quality_rows("m", scores, spearman=0.1) if r["passed"]} == \
         {"blur:1.5", "spearman(score, sharpness)"}
+
+
+def soft_and_sharp_videos(tmp_path) -> list[dict]:
+    """Six real videos, sharp, and six fakes, blurred: the fakes are the softer class, as face swaps
+    are in FaceForensics++, four clips each."""
+    rows = []
+    for k in range(12):
+        crops, _ = talking_clip(k, t=8, size=64)
+        label = k % 2
+        if label:
+            crops = np.stack([common.cv2.GaussianBlur(c, (0, 0), 0.5 + k / 4) for c in crops])
+        np.save(tmp_path / f"v{k}.npy", crops)
+        rows += [{"clip_id": f"v{k}@{j}", "video_id": f"v{k}", "start": "0", "length": "8", "label": str(label),
+                  "group": f"p{k}", "method": "real" if label == 0 else "wav2lip", "split": "train"} for j in range(4)]
+    return rows
+
+
+def test_matching_sharpness_gives_both_classes_the_same_sharpness_and_keeps_their_sizes(tmp_path):
+    rows = soft_and_sharp_videos(tmp_path)
+    sharp = {r["video_id"]: common.face_sharpness(tmp_path / f"{r['video_id']}.npy") for r in rows}
+    matched = common.match_sharpness(rows, tmp_path, seed=0, bins=3)
+    assert matched == common.match_sharpness(rows, tmp_path, seed=0, bins=3)  # follows from the seed
+    assert matched != common.match_sharpness(rows, tmp_path, seed=1, bins=3)
+
+    def gap(rs):  # how much sharper the reals are than the fakes, in mean rank
+        ranks = {v: i for i, v in enumerate(sorted(sharp, key=sharp.get))}
+        r = [ranks[x["video_id"]] for x in rs]
+        labels = np.array([int(x["label"]) for x in rs])
+        return np.mean(np.array(r)[labels == 0]) - np.mean(np.array(r)[labels == 1])
+
+    assert gap(rows) > 4  # before: the reals are the sharp ones
+    assert abs(gap(matched)) < gap(rows) / 2
+    for label in "01":  # each class keeps its number of clips, and every clip is one of its own
+        assert sum(r["label"] == label for r in matched) in (24, 23, 25)
+    assert all(r in rows for r in matched)
+
+
+def test_degradation_follows_the_seed_and_treats_both_classes_alike(tmp_path):
+    crops, _ = talking_clip(3, t=8, size=64)
+    np.save(tmp_path / "real.npy", crops)
+    np.save(tmp_path / "fake.npy", crops)  # the same pixels, labelled fake
+    rows = [{"clip_id": f"{v}@0", "video_id": v, "start": "0", "length": "8", "label": str(label), "group": v,
+             "method": "real" if label == 0 else "wav2lip", "split": "train"} for v, label in (("real", 0), ("fake", 1))]
+
+    def clip(seed, epoch, i, degrade):
+        data = common.ClipDataset(rows, tmp_path, augment=True, seed=seed, degrade=degrade)
+        data.set_epoch(epoch)
+        return data[i][0]
+
+    # The label plays no part in the draws: the same pixels at the same place in the list get the same
+    # degradation, real or fake (swap the rows and the items swap), and the same seed gives the same one.
+    assert torch.equal(clip(0, 1, 0, 1.0), clip(0, 1, 0, 1.0))
+    rows.reverse()
+    swapped = clip(0, 1, 0, 1.0)
+    rows.reverse()
+    assert torch.equal(swapped, clip(0, 1, 0, 1.0))
+    assert not torch.equal(clip(0, 1, 0, 1.0), clip(1, 1, 0, 1.0))  # another seed, another degradation
+    assert not torch.equal(clip(0, 1, 0, 1.0), clip(0, 1, 0, 0.0))  # and degradation does change the clip
+    # Quality goes both ways: some degradations leave the face softer, others (sharpening) crisper.
+    def lap(frames):
+        return np.mean([common.cv2.Laplacian(common.cv2.cvtColor(f, common.cv2.COLOR_RGB2GRAY), common.cv2.CV_64F).var()
+                        for f in frames])
+
+    change = [lap(common.degrade_clip(crops, np.random.default_rng(s))) / lap(crops) for s in range(30)]
+    assert min(change) < 0.8 and max(change) > 1.2

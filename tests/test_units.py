@@ -216,10 +216,10 @@ def test_bootstrap_interval_contains_the_estimate_and_is_reproducible():
 
 def test_perturbations_parse_and_degrade():
     assert common.parse_perturbations(["jpeg:30,blur:1", "noise:5"]) == [("jpeg", 30), ("blur", 1), ("noise", 5)]
-    for bad in (["jpeg:0"], ["resize:2"], ["sharpen:1"], ["blur"]):
+    for bad in (["jpeg:0"], ["resize:2"], ["sharpen:11"], ["blur"]):
         with pytest.raises(ValueError):
             common.parse_perturbations(bad)
     clip = np.random.default_rng(0).integers(0, 255, (4, 32, 32, 3), dtype=np.uint8)
-    for spec in ("jpeg:10", "blur:2", "noise:20", "resize:0.25"):
+    for spec in ("jpeg:10", "blur:2", "noise:20", "resize:0.25", "sharpen:1"):
         out = common.perturb_clip(clip, common.parse_perturbations([spec]), np.random.default_rng(0))
         assert out.shape == clip.shape and out.dtype == np.uint8 and not np.array_equal(out, clip)
