@@ -86,14 +86,16 @@ def classifiers(seed: int) -> dict:
     return out
 
 
-def features(videos: list[str], cues: dict[str, dict], names: list[str]) -> np.ndarray:
+def features(videos: list[str], cues: dict[str, dict], names: list[str], log: bool = True) -> np.ndarray:
     # Logarithms: sizes, rates and sharpness are spread over orders of magnitude.
-    return np.log(np.array([[max(cues[v][c], 1e-3) for c in names] for v in videos]))
+    x = np.array([[cues[v][c] for c in names] for v in videos], float)
+    return np.log(np.maximum(x, 1e-3)) if log else x
 
 
-def score_folds(folder: Path, cues: dict[str, dict], seed: int) -> dict[str, dict[str, float]]:
+def score_folds(folder: Path, table: dict[str, dict], seed: int, make=None, log: bool = True) -> dict[str, dict[str, float]]:
     """{classifier: {video_id: P(fake)}}: every fold's test videos, scored by classifiers fitted on
-    the fold's train and val videos."""
+    the fold's train and val videos. table: each video's numbers (their logarithms are fitted, unless
+    not log); make(seed): the classifiers (default: the footage cues' own, `classifiers`)."""
     scores: dict[str, dict[str, float]] = {}
     for fold in sorted(folder.glob("fold_*")):
         split, label = {}, {}
@@ -101,11 +103,91 @@ def score_folds(folder: Path, cues: dict[str, dict], seed: int) -> dict[str, dic
             split[r["video_id"]], label[r["video_id"]] = r["split"], int(r["label"])
         train = [v for v, s in split.items() if s in ("train", "val")]
         test = [v for v, s in split.items() if s == "test"]
-        for name, (names, model) in classifiers(seed).items():
-            model.fit(features(train, cues, names), [label[v] for v in train])
-            p = model.predict_proba(features(test, cues, names))[:, 1]
+        for name, (names, model) in (make or classifiers)(seed).items():
+            model.fit(features(train, table, names, log), [label[v] for v in train])
+            p = model.predict_proba(features(test, table, names, log))[:, 1]
             scores.setdefault(name, {}).update(dict(zip(test, p.tolist())))
     return scores
+
+
+def read_folds(clips: Path, seeds: list[int]) -> tuple[list[tuple[int, Path]], Path, dict, dict]:
+    """(one (seed, folder of its folds) per seed, the faces folder, 01's index by video, the tested
+    videos' clips.csv rows by video): what both benchmarks of video-level numbers read."""
+    folders = [(s, clips / f"seed_{s}") for s in seeds] or [(0, clips)]
+    for _, folder in folders:
+        if not any(folder.glob("fold_*/clips.csv")):
+            sys.exit(f"error: no folds in {folder}: make them with 02_make_clips.py --folds K (--seed S)")
+    settings = common.read_json(next(folders[0][1].glob("fold_*/settings.json")))
+    faces = Path(settings["faces"])
+    index = {r["video_id"]: r for r in common.read_csv(faces / "index.csv")}
+    tested = {r["video_id"]: r for fold in folders[0][1].glob("fold_*") for r in common.read_csv(fold / "clips.csv")
+              if r["split"] == "test"}
+    return folders, faces, index, tested
+
+
+def write_report(per_seed: dict[int, dict[str, dict[str, float]]], tested: dict, sharp: dict[str, float], out: Path,
+                 n_boot: int, tested_on: str) -> list[dict]:
+    """Score every classifier's seed-averaged P(fake) as the leave-generator-out report does:
+    results.csv (AUC with its bootstrap interval, each seed's AUC, rank correlation with the face
+    crops' sharpness), by_family.csv (with the paired subset), by_seed.csv, predictions_NAME.csv.
+    per_seed: {seed: {classifier: {video_id: P(fake)}}}; sharp: each tested video's sharpness."""
+    from scipy.stats import spearmanr
+
+    videos = sorted(tested)
+    y = np.array([int(tested[v]["label"]) for v in videos])
+    family = np.array([common.family_of(tested[v]["method"]) for v in videos])
+    easy = np.array([tested[v]["method"] in common.EASY_CUES for v in videos])
+    paired = common.paired_groups([{"group": tested[v]["group"], "label": tested[v]["label"]} for v in videos])
+    same = np.array([tested[v]["group"] in paired for v in videos])
+    sharpness = np.array([sharp[v] for v in videos])
+    results, by_family, by_seed = [], [], []
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("predictions_*.csv"):  # an earlier run's classifiers: collect.py would take them for this run's
+        old.unlink()
+    first = next(iter(per_seed))
+    for name in per_seed[first]:
+        if any(set(per_seed[s][name]) != set(videos) for s in per_seed):
+            sys.exit("error: the seeds' folds did not test the same videos; cut them from the same faces")
+        seed_p = {s: np.array([per_seed[s][name][v] for v in videos]) for s in per_seed}
+        prob = np.mean(list(seed_p.values()), axis=0)
+        aucs = [common.rank_auc(y, sp) for sp in seed_p.values()]
+        low, high = common.bootstrap_ci(y, prob, common.rank_auc, n_boot, 0)
+        m = common.binary_metrics(y, prob, 0.5)
+        results.append({"model": name, "level": "video", "n": len(y), "n_real": int((y == 0).sum()),
+                        "n_fake": int(y.sum()), "auc": round(m["auc"], 4), "auc_ci_low": round(low, 4),
+                        "auc_ci_high": round(high, 4), "accuracy": round(m["accuracy"], 4), "f1": round(m["f1"], 4),
+                        "mse": round(m["mse"], 4), "seeds": len(aucs), "auc_seed_mean": round(float(np.mean(aucs)), 4),
+                        "auc_seed_sd": round(float(np.std(aucs, ddof=1)), 4) if len(aucs) > 1 else "",
+                        "spearman_sharpness": round(float(spearmanr(prob, sharpness).statistic), 4),
+                        "tested_on": tested_on})
+        subsets = [(fam, (family == fam) | (y == 0)) for fam in common.FAMILIES if (family == fam).any()]
+        subsets += [("all but easy cues", ~easy), ("same person (paired)", same)]
+        for fam, sel in subsets:
+            if len(np.unique(y[sel])) < 2:
+                continue
+            lo, hi = common.bootstrap_ci(y[sel], prob[sel], common.rank_auc, n_boot, 0)
+            by_family.append({"model": name, "level": "video", "family": fam,
+                              "methods": " ".join(sorted({tested[v]["method"] for v, s, label in zip(videos, sel, y)
+                                                          if s and label == 1})),
+                              "n_fake": int(y[sel].sum()), "n_real": int((y[sel] == 0).sum()),
+                              "auc": round(common.rank_auc(y[sel], prob[sel]), 4), "auc_ci_low": round(lo, 4),
+                              "auc_ci_high": round(hi, 4)})
+        for s, sp in seed_p.items():
+            by_seed.append({"model": name, "seed": f"seed_{s}", "family": "all", "n_fake": int(y.sum()),
+                            "n_real": int((y == 0).sum()), "auc": round(common.rank_auc(y, sp), 4)})
+        common.write_csv(out / f"predictions_{name.replace(' ', '_').replace(',', '').replace('+', 'and')}.csv",
+                         [{"level": "video", "id": v, "video_id": v, "label": int(l), "method": tested[v]["method"],
+                           "group": tested[v]["group"], "prob": float(q)} for v, l, q in zip(videos, y, prob)],
+                         ["level", "id", "video_id", "label", "method", "group", "prob"])
+    common.write_csv(out / "results.csv", results, RESULT_FIELDS)
+    common.write_csv(out / "by_family.csv", by_family, FAMILY_FIELDS)
+    common.write_csv(out / "by_seed.csv", by_seed, ["model", "seed", "family", "n_fake", "n_real", "auc"])
+    print(f"\nover {len(y)} videos ({int((y == 0).sum())} real, {int(y.sum())} fake), {len(per_seed)} seed(s) of the "
+          "folds: video AUC [95% CI]; each seed's; Spearman with sharpness")
+    for r in results:
+        print(f"  {r['model']:<22} {r['auc']:.3f} [{r['auc_ci_low']:.3f}, {r['auc_ci_high']:.3f}]  "
+              f"seeds {r['auc_seed_mean']:.3f} +- {r['auc_seed_sd'] or 0:.3f}  rho {r['spearman_sharpness']:+.2f}")
+    return results
 
 
 def main(argv=None):
@@ -117,15 +199,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     clips = Path(args.clips)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    folders = [(s, clips / f"seed_{s}") for s in seeds] or [(0, clips)]
-    for _, folder in folders:
-        if not any(folder.glob("fold_*/clips.csv")):
-            sys.exit(f"error: no folds in {folder}: make them with 02_make_clips.py --folds K (--seed S)")
-    settings = common.read_json(next(folders[0][1].glob("fold_*/settings.json")))
-    faces = Path(settings["faces"])
-    index = {r["video_id"]: r for r in common.read_csv(faces / "index.csv")}
-    tested = {r["video_id"]: r for fold in folders[0][1].glob("fold_*") for r in common.read_csv(fold / "clips.csv")
-              if r["split"] == "test"}
+    folders, faces, index, tested = read_folds(clips, seeds)
     cues = {v: video_cues(index[v], faces) for v in tqdm(sorted(tested), desc="cues of the test videos", unit="video")}
     everyone = {r["video_id"] for _, folder in folders for fold in folder.glob("fold_*")
                 for r in common.read_csv(fold / "clips.csv")}
@@ -134,61 +208,12 @@ def main(argv=None):
 
     per_seed = {s: score_folds(folder, cues, s) for s, folder in folders}
     out = Path(args.out)
-    videos = sorted(tested)
-    y = np.array([int(tested[v]["label"]) for v in videos])
-    family = np.array([common.family_of(tested[v]["method"]) for v in videos])
-    easy = np.array([tested[v]["method"] in common.EASY_CUES for v in videos])
-    paired = common.paired_groups([{"group": tested[v]["group"], "label": tested[v]["label"]} for v in videos])
-    same = np.array([tested[v]["group"] in paired for v in videos])
-    sharp = np.array([cues[v]["sharpness"] for v in videos])
-    results, by_family, by_seed = [], [], []
-    from scipy.stats import spearmanr
-
-    for name in per_seed[folders[0][0]]:
-        if any(set(per_seed[s][name]) != set(videos) for s in per_seed):
-            sys.exit(f"error: the seeds' folds did not test the same videos; cut them from the same faces")
-        seed_p = {s: np.array([per_seed[s][name][v] for v in videos]) for s in per_seed}
-        prob = np.mean(list(seed_p.values()), axis=0)
-        aucs = [common.rank_auc(y, sp) for sp in seed_p.values()]
-        low, high = common.bootstrap_ci(y, prob, common.rank_auc, args.bootstrap, 0)
-        m = common.binary_metrics(y, prob, 0.5)
-        results.append({"model": name, "level": "video", "n": len(y), "n_real": int((y == 0).sum()),
-                        "n_fake": int(y.sum()), "auc": round(m["auc"], 4), "auc_ci_low": round(low, 4),
-                        "auc_ci_high": round(high, 4), "accuracy": round(m["accuracy"], 4), "f1": round(m["f1"], 4),
-                        "mse": round(m["mse"], 4), "seeds": len(aucs), "auc_seed_mean": round(float(np.mean(aucs)), 4),
-                        "auc_seed_sd": round(float(np.std(aucs, ddof=1)), 4) if len(aucs) > 1 else "",
-                        "spearman_sharpness": round(float(spearmanr(prob, sharp).statistic), 4),
-                        "tested_on": f"{len(folders)} seeds of the folds in {clips}"})
-        subsets = [(fam, (family == fam) | (y == 0)) for fam in common.FAMILIES if (family == fam).any()]
-        subsets += [("all but easy cues", ~easy), ("same person (paired)", same)]
-        for fam, sel in subsets:
-            if len(np.unique(y[sel])) < 2:
-                continue
-            lo, hi = common.bootstrap_ci(y[sel], prob[sel], common.rank_auc, args.bootstrap, 0)
-            by_family.append({"model": name, "level": "video", "family": fam,
-                              "methods": " ".join(sorted({tested[v]["method"] for v, s, label in zip(videos, sel, y)
-                                                          if s and label == 1})),
-                              "n_fake": int(y[sel].sum()), "n_real": int((y[sel] == 0).sum()),
-                              "auc": round(common.rank_auc(y[sel], prob[sel]), 4), "auc_ci_low": round(lo, 4),
-                              "auc_ci_high": round(hi, 4)})
-        for s, sp in seed_p.items():
-            by_seed.append({"model": name, "seed": f"seed_{s}", "family": "all", "n_fake": int(y.sum()),
-                            "n_real": int((y == 0).sum()), "auc": round(common.rank_auc(y, sp), 4)})
-        common.write_csv(out / f"predictions_{name.replace(' ', '_').replace(',', '')}.csv",
-                         [{"level": "video", "id": v, "video_id": v, "label": int(l), "method": tested[v]["method"],
-                           "group": tested[v]["group"], "prob": float(q)} for v, l, q in zip(videos, y, prob)],
-                         ["level", "id", "video_id", "label", "method", "group", "prob"])
-    common.write_csv(out / "results.csv", results, RESULT_FIELDS)
-    common.write_csv(out / "by_family.csv", by_family, FAMILY_FIELDS)
-    common.write_csv(out / "by_seed.csv", by_seed, ["model", "seed", "family", "n_fake", "n_real", "auc"])
+    print("the footage-cue floor", end="")
+    write_report(per_seed, tested, {v: cues[v]["sharpness"] for v in tested}, out, args.bootstrap,
+                 f"{len(folders)} seeds of the folds in {clips}")
     common.write_csv(out / "cues.csv", [{"video_id": v, "label": index[v]["label"], "method": index[v]["method"],
                                          **{c: round(cues[v][c], 3) for c in CUES}} for v in sorted(cues)],
                      ["video_id", "label", "method", *CUES])
-    print(f"\nthe footage-cue floor over {len(y)} videos ({int((y == 0).sum())} real, {int(y.sum())} fake), "
-          f"{len(folders)} seed(s) of the folds: video AUC [95% CI]; each seed's")
-    for r in results:
-        print(f"  {r['model']:<18} {r['auc']:.3f} [{r['auc_ci_low']:.3f}, {r['auc_ci_high']:.3f}]  "
-              f"seeds {r['auc_seed_mean']:.3f} +- {r['auc_seed_sd'] or 0:.3f}")
     print(f"wrote {out}/results.csv, by_family.csv, by_seed.csv, cues.csv, predictions_*.csv")
 
 

@@ -161,8 +161,11 @@ TRANSFER.update(SHARED_TRANSFER)
 TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "SharedCthree",
                        "shared_base_g_sbi": "SharedBase", "shared_th_lstm_g_sbi": "ThLstm",
                        "shared_th_c3d_g_sbi": "ThCthree", "shared_th_base_g_sbi": "ThBase"})
-# The footage-cue floor under the same folds (benchmarks/footage_cues.py): report folder -> paper/results name.
-CUE_REPORTS = {"runs/shared/report_cues": "shared_cues", "runs/shared_th/report_cues": "shared_th_cues"}
+# Video-level classifiers under the same folds: the footage-cue floor (benchmarks/footage_cues.py) and
+# the motion statistics of the mesh, alone and fused late with the CNN-LSTM (benchmarks/motion_cues.py).
+# Report folder -> paper/results name.
+CUE_REPORTS = {"runs/shared/report_cues": "shared_cues", "runs/shared_th/report_cues": "shared_th_cues",
+               "runs/shared/report_motion": "shared_motion"}
 # What each estimate tested: its key's prefix -> the words the tables use.
 TESTED = {"shared_th_": "all shared, talking heads", "shared_": "all shared", "": "first dev set"}
 
@@ -884,7 +887,10 @@ def transfer_rows(results_dir: Path = RESULTS) -> list[dict]:
         if not (folder / "results.csv").is_file():
             continue
         for video in read_csv(folder / "results.csv"):
-            rows.append({"key": f"{name}:{video['model']}", "model": f"footage cues: {video['model']}",
+            if name == "shared_motion" and "motion" not in video["model"]:
+                continue  # the fused model's own scores, as its report has them: its row is there already
+            label = video["model"] if name == "shared_motion" else f"footage cues: {video['model']}"  # motion's name themselves
+            rows.append({"key": f"{name}:{video['model']}", "model": label,
                          "encoder": "none", "learns from": "genuine fakes too", "pseudo-fakes": "none", "fakes made": "",
                          "masks": "", "frames": "", "real videos": "all", "tested": tested_set(name),
                          **estimate_scores(video, folder / "by_family.csv", video["model"]), "quality shifts": "",
@@ -1011,9 +1017,9 @@ def transfer_scores_tex(rows: list[dict]) -> str:
 
 
 def shared_rows(rows: list[dict]) -> list[dict]:
-    """The estimates over all shared material, the footage-cue floor last."""
+    """The estimates over all shared material, then the motion statistics, the footage-cue floor last."""
     mine = [r for r in rows if r["tested"] != TESTED[""]]
-    return sorted(mine, key=lambda r: (r["tested"], r["model"].startswith("footage cues")))
+    return sorted(mine, key=lambda r: (r["tested"], r["model"].startswith("footage cues"), "motion" in r["model"]))
 
 
 def seeds_text(row: dict) -> str:
@@ -1091,8 +1097,9 @@ def copy_cue_reports(take: set[str], results: Path, root: Path) -> None:
                 print(f"kept {relative(out, root)} ({folder} has a report too: --take-runs {name} copies it over)")
             continue
         out.mkdir(parents=True, exist_ok=True)
-        for filename in ("results.csv", "by_family.csv", "by_seed.csv", "cues.csv"):
-            shutil.copy(source / filename, out / filename)
+        for filename in ("results.csv", "by_family.csv", "by_seed.csv", "cues.csv", "motion.csv"):
+            if (source / filename).is_file():
+                shutil.copy(source / filename, out / filename)
         predictions = video_predictions(source)
         common.write_csv(out / "predictions_video.csv", predictions, list(predictions[0]))
         print(f"copied {folder} -> {relative(out, root)}")

@@ -288,12 +288,12 @@ def test_the_docs_transfer_tables_are_the_committed_reports():
 
 @pytest.mark.parametrize("report", CUE_REPORTS, ids=lambda p: p.name)
 def test_the_footage_cue_floor_is_its_predictions(report):
-    """benchmarks/footage_cues.py's AUC of each classifier is the AUC of its committed seed-averaged
+    """benchmarks/footage_cues.py's (and motion_cues.py's) AUC of each classifier is the AUC of its committed seed-averaged
     predictions, and its seeds' AUCs are what by_seed.csv holds."""
     predictions = collect.read_csv(report / "predictions_video.csv")
     seeds = collect.read_csv(report / "by_seed.csv")
     for row in collect.read_csv(report / "results.csv"):
-        mine = [p for p in predictions if p["model"] == row["model"].replace(" ", "_").replace(",", "")]
+        mine = [p for p in predictions if p["model"] == row["model"].replace(" ", "_").replace(",", "").replace("+", "and")]
         y, p = np.array([int(m["label"]) for m in mine]), np.array([float(m["prob"]) for m in mine])
         assert len(mine) == int(row["n"]) and abs(common.rank_auc(y, p) - float(row["auc"])) < 1e-3
         aucs = [float(s["auc"]) for s in seeds if s["model"] == row["model"]]
