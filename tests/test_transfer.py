@@ -190,6 +190,16 @@ def test_a_paired_comparison_tells_a_better_model_and_refuses_different_videos(t
     refused = run_script("benchmarks/compare_runs.py", tmp_path / "good.csv", tmp_path / "other.csv", cwd=tmp_path,
                          check=False)
     assert refused.returncode != 0 and "different videos" in refused.stderr
+    # A file of several models (a report's predictions_video.csv): one must be named, and is then compared alone.
+    both = [dict(r, model=m) for m, f in (("good", "good.csv"), ("coin", "coin.csv"))
+            for r in common.read_csv(tmp_path / f)]
+    common.write_csv(tmp_path / "both.csv", both, list(both[0]))
+    unnamed = run_script("benchmarks/compare_runs.py", tmp_path / "good.csv", tmp_path / "both.csv", cwd=tmp_path,
+                         check=False)
+    assert unnamed.returncode != 0 and "--second-model" in unnamed.stderr
+    named = run_script("benchmarks/compare_runs.py", tmp_path / "good.csv", tmp_path / "both.csv", "--second-model",
+                       "coin", cwd=tmp_path).stdout
+    assert re.search(r"difference \+\d\.\d+", named).group() == re.search(r"difference \+\d\.\d+", out).group()
 
 
 def test_leave_generator_out_shares_its_folds_between_processes(tmp_path):
