@@ -672,6 +672,9 @@ def demo_settings() -> dict:
 # numbers.tex
 # --------------------------------------------------------------------------------------------
 
+QUALITY_MACROS = {"blur:1.5": "Blur", "resize:0.5": "HalfRes", "jpeg:30": "Jpeg"}  # 05 --quality-check's checks
+
+
 def numbers_tex(results_dir: Path = RESULTS) -> str:
     """numbers.tex: \\newcommand per quoted number, from the committed files of paper/results."""
     lines = ["% Written by paper/collect.py from paper/results/ (results.csv, by_method.csv, configs/, counts.csv): "
@@ -699,6 +702,14 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
                 if score in INTERVALS:  # "--" where an older file has no interval of this score
                     add(base + suffix + "Low", row.get(f"{score}_ci_low", ""))
                     add(base + suffix + "High", row.get(f"{score}_ci_high", ""))
+        for row in video:  # \LogoSharedLstmLstmGSbiSpearman: rank correlation of its scores with sharpness
+            if row.get("spearman_sharpness", "") != "":
+                put(macro_name(report.name, row["model"]) + "Spearman", f"{float(row['spearman_sharpness']):+.2f}")
+        if (report / "quality.csv").is_file():  # ...QualityBlur, ...QualityHalfRes, ...QualityJpeg: shifts of the reals
+            for row in read_csv(report / "quality.csv"):
+                if row["check"] in QUALITY_MACROS:
+                    put(macro_name(report.name, row["model"]) + "Quality" + QUALITY_MACROS[row["check"]],
+                        f"{float(row['shift']):+.2f}")
         if video:  # the test set: the same videos for every model of a report (05 refuses to mix them)
             put(macro_name(report.name, "test_videos"), int(video[0]["n"]))
             put(macro_name(report.name, "test_real"), int(video[0]["n_real"]))
