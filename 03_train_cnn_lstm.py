@@ -60,6 +60,9 @@ def parse_args(argv=None):
         args.input = "rgb" if args.temporal == "mean" or args.encoder == "lite0" else "diff"
     if args.input == "landmarks" and args.encoder != "small":
         p.error("--input landmarks reads the face mesh, not pixels: it has no image --encoder")
+    if args.input == "landmarks" and args.pseudo_fakes:
+        p.error("--input landmarks learns from genuine fakes only: its mesh-level pseudo-fakes were retired "
+                "(docs/real-footage.md), and pixel pseudo-fakes are no input for it")
     return args
 
 

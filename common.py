@@ -613,7 +613,7 @@ MESH_FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397
 MESH_RIGHT_EYE = [33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7]
 MESH_LEFT_EYE = [362, 398, 384, 385, 386, 387, 388, 466, 263, 249, 390, 373, 374, 380, 381, 382]
 MESH_BROWS = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
-# The lower face: the jaw line from ear to ear under the chin (a part of the oval), for lipsync's mask.
+# The lower face: the jaw line from ear to ear under the chin (a part of the oval), for the landmark model.
 MESH_JAW = [234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454]
 
 
@@ -1729,38 +1729,29 @@ def perturb_clip(frames: np.ndarray, perturbations: list[tuple[str, float]], rng
 # faces and on faces blended with a slightly altered copy of themselves learns the traces that
 # blending leaves (a seam, a colour step, two outlines), and finds them in deepfakes it never saw.
 # FakeSTormer (ICCV 2025) did the same for whole clips, one set of settings held over the frames.
-# Our models see time, so the fakes here are also wrong *in time*. Each family imitates one kind
-# of generator, and each is drawn afresh for every clip in every epoch, from (seed, epoch, clip):
+# Our models see time, so the one family here, `selfblend`, is also wrong *in time*: a copy of the
+# face with other colours, sharpness and scale blended in through a mask, its settings held over
+# the clip, drifting, or jittering frame to frame (the flicker of per-frame swapping). It is drawn
+# afresh for every clip in every epoch, from (seed, epoch, clip).
 #
-#   lipsync    the mouth and jaw of each frame replaced by the same person's mouth from another
-#              moment (held, skipped or shifted in time), moved onto this frame's mouth and
-#              blended through a feathered mask: the mouth stops moving with the cheeks and chin.
-#   selfblend  SBI on a clip: a copy of the face with other colours, sharpness and scale blended in
-#              through a mask; its settings held over the clip, drifting, or jittering frame to frame
-#              (the flicker of per-frame swapping).
-#   swap       the inner face of another real person of the same split, aligned on this frame's
-#              five points, colour-matched and blended in: someone else's expressions on this head.
-#   reanimate  one frame of the clip warped along the clip's own five-point track: the head and
-#              mouth corners move, but skin and eyes are one frozen picture, as when a generator
-#              animates a single photo; the mouth either never opens or is the real one, still
-#              moving (audio-driven generators make the mouth and animate the rest).
-#   restore    the inner face smoothed by an edge-preserving filter and sharpened, frame by frame,
-#              as face restoration (GFPGAN, CodeFormer) leaves the faces of many lip-sync tools and
-#              generators: too clean a skin, too crisp an outline, sometimes flickering.
+# The first recipe had four more families (lipsync, swap, reanimate, restore) and the landmark
+# model its own, made in the mesh; the estimates on genuine fakes kept none of them
+# (docs/real-footage.md, "What was tried and retired", says what each measured and which commit
+# still has it).
 #
 # Masks follow the face's mesh where 01 measured it: the convex hull of its 468 points, with
-# SBI's variants (without the forehead, elastically deformed, blurred and eroded: mesh_mask),
-# and the lips or the lower face for lipsync. Without a mesh, an ellipse scaled from the five
-# points (eyes, nose tip, mouth corners; POINTS). The shape is drawn once per clip; its position
-# follows the face. Every function returns the fake clip and its mask: pixels where the mask is 0
-# are the real clip's, untouched (a test checks that).
+# SBI's variants (without the forehead, elastically deformed, blurred and eroded: mesh_mask).
+# Without a mesh (the drawn demo faces, 01 --mesh off), an ellipse scaled from the five points
+# (eyes, nose tip, mouth corners; POINTS). The shape is drawn once per clip; its position follows
+# the face. A fake comes with its mask: pixels where the mask is 0 are the real clip's, untouched
+# (a test checks that).
 #
 # Fakes are made at the face's own resolution: 01 keeps crops larger than the model's input
 # (--size 128 for a 64-pixel model), a fake is blended there, and only then are the real clip and
 # its fake shrunk alike to the model's input (clip_to_tensor), as SBI blends at full resolution
 # and then resizes. Its seams and blurs are then a pixel or two wide, as a generator's are.
 
-PSEUDO_FAKES = ("lipsync", "selfblend", "swap", "reanimate", "restore")
+PSEUDO_FAKES = ("selfblend",)
 
 
 def face_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float, float]:
@@ -1772,33 +1763,28 @@ def face_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float
             float(np.degrees(np.arctan2(dy, dx))))
 
 
-def mask_shape(rng: np.random.Generator, region: str) -> dict:
+def mask_shape(rng: np.random.Generator) -> dict:
     """The random shape of a clip's mask, drawn once and held over its frames: the size of the
     ellipse, a wobble of its outline (12 radii) and the width of its feathered edge; and, for masks
     drawn from the mesh, SBI's variants: with or without the forehead, an elastic deformation (the
-    seed of its field), the two blurs around the erosion, and for the mouth the lips alone or the
-    whole lower face."""
-    return {"region": region, "sx": rng.uniform(0.85, 1.15), "sy": rng.uniform(0.85, 1.15),
-            "wobble": rng.uniform(0.92, 1.08, 12), "feather": rng.uniform(0.08, 0.25),
-            "forehead": bool(rng.random() >= 0.25), "elastic": int(rng.integers(2**31)),
-            "blur1": rng.uniform(0.005, 0.025), "blur2": rng.uniform(0.01, 0.04),
-            "lips_only": bool(rng.random() < 0.5), "grow": rng.uniform(1.3, 1.7)}
+    seed of its field) and the two blurs around the erosion."""
+    shape = {"sx": rng.uniform(0.85, 1.15), "sy": rng.uniform(0.85, 1.15),
+             "wobble": rng.uniform(0.92, 1.08, 12), "feather": rng.uniform(0.08, 0.25),
+             "forehead": bool(rng.random() >= 0.25), "elastic": int(rng.integers(2**31)),
+             "blur1": rng.uniform(0.005, 0.025), "blur2": rng.uniform(0.01, 0.04)}
+    rng.random(), rng.uniform(1.3, 1.7)  # the retired lipsync's mouth masks: drawn still, so every fake stays as it was
+    return shape
 
 
 def region_mask(points: np.ndarray, size: int, shape: dict, mesh: np.ndarray | None = None) -> np.ndarray:
-    """Feathered mask in [0, 1], float32 [size, size], of one frame.
-
-    face: the inner face, from the brows to the chin and cheek to cheek (where a swap's seam runs);
-    mouth: the mouth, jaw and chin below the nose. With the frame's mesh ([468, 2] pixels) the
-    mask follows the face itself (mesh_mask); without it, an ellipse from the five points.
+    """Feathered mask of the inner face (from the brows to the chin and cheek to cheek, where a
+    swap's seam runs) in [0, 1], float32 [size, size], of one frame. With the frame's mesh ([468, 2]
+    pixels) the mask follows the face itself (mesh_mask); without it, an ellipse from the five points.
     """
     if mesh is not None:
         return mesh_mask(mesh, points, size, shape)
     eyes, mouth, d_eye, d_em, roll = face_frame(points)
-    if shape["region"] == "face":
-        centre, axes = (eyes + mouth) / 2 + [0, 0.2 * d_em], (1.0 * d_eye, 1.15 * d_em)
-    else:  # mouth
-        centre, axes = mouth + [0, 0.3 * d_em], (0.75 * d_eye, 0.75 * d_em)
+    centre, axes = (eyes + mouth) / 2 + [0, 0.2 * d_em], (1.0 * d_eye, 1.15 * d_em)
     angle = np.radians(roll) + np.linspace(0, 2 * np.pi, 12, endpoint=False)
     ellipse = np.stack([axes[0] * shape["sx"] * np.cos(angle), axes[1] * shape["sy"] * np.sin(angle)], axis=1)
     c, s = np.cos(np.radians(roll)), np.sin(np.radians(roll))
@@ -1809,40 +1795,20 @@ def region_mask(points: np.ndarray, size: int, shape: dict, mesh: np.ndarray | N
     return cv2.GaussianBlur(mask, (0, 0), sigma) if sigma > 0.3 else mask
 
 
-# The points under the nose that close the lower face's outline (with the jaw line, MESH_JAW).
-MESH_UNDER_NOSE = [2, 97, 98, 326, 327, 164]
-
-
 def mesh_mask(mesh: np.ndarray, points: np.ndarray, size: int, shape: dict) -> np.ndarray:
-    """A mask drawn from the frame's mesh ([468, 2] pixels), as Self-Blended Images draws its own.
-
-    face: the convex hull of the mesh (SBI: of the 81 or, in a quarter of the images, the 68
-    landmarks, so without the forehead), deformed elastically (alpha 50, sigma 7 at SBI's 256
-    pixels), then blurred, eroded (everything below the blurred mask's maximum set to 0) and blurred
-    again (SBI's src/utils/blend.py), so that the blend's edge is sometimes sharp and sometimes wide.
-    mouth: the outer lips grown by 30-70% around their centre (a mouth-only generator) or the lower
-    face, from the jaw line to under the nose (Wav2Lip's lower half), feathered like the ellipse.
-    The random choices are the clip's (shape), so the mask keeps its shape from frame to frame.
+    """A mask drawn from the frame's mesh ([468, 2] pixels), as Self-Blended Images draws its own:
+    the convex hull of the mesh (SBI: of the 81 or, in a quarter of the images, the 68 landmarks,
+    so without the forehead), deformed elastically (alpha 50, sigma 7 at SBI's 256 pixels), then
+    blurred, eroded (everything below the blurred mask's maximum set to 0) and blurred again (SBI's
+    src/utils/blend.py), so that the blend's edge is sometimes sharp and sometimes wide. The random
+    choices are the clip's (shape), so the mask keeps its shape from frame to frame.
     """
-    d_eye = face_frame(points)[2]
     mask = np.zeros((size, size), np.float32)
-    if shape["region"] == "mouth":
-        if shape["lips_only"]:
-            lips = mesh[MESH_LIPS_OUTER]
-            outline = lips.mean(axis=0) + (lips - lips.mean(axis=0)) * shape["grow"]
-        else:
-            outline = mesh[MESH_JAW + MESH_UNDER_NOSE]
-        cv2.fillConvexPoly(mask, np.round(cv2.convexHull(outline.astype(np.float32)) * 16).astype(np.int32),
-                           1.0, cv2.LINE_AA, shift=4)
-        sigma = shape["feather"] * d_eye / 2
-        return cv2.GaussianBlur(mask, (0, 0), sigma) if sigma > 0.3 else mask
     pts = mesh
     if not shape["forehead"]:  # keep what lies below the brows, along the face's own up-down axis
         across = unit(points[1] - points[0])
         down = np.array([-across[1], across[0]])
         pts = mesh[mesh @ down >= (mesh[MESH_BROWS] @ down).mean()]
-    if shape.get("shrink", 1.0) != 1.0:  # towards the face's centre (swap: the inner face only)
-        pts = pts.mean(axis=0) + (pts - pts.mean(axis=0)) * shape["shrink"]
     cv2.fillConvexPoly(mask, np.round(cv2.convexHull(pts.astype(np.float32)) * 16).astype(np.int32),
                        1.0, cv2.LINE_AA, shift=4)
     # Elastic deformation: every pixel of the mask moved by a smooth random field, the same field in
@@ -1871,27 +1837,20 @@ def blend(target: np.ndarray, source: np.ndarray, mask: np.ndarray) -> np.ndarra
 # face (about 40 pixels between the eyes), face swappers 64 to 256-pixel faces. A pseudo-fake made
 # at the face's own resolution (01 keeps crops at twice the model's input or more) is blurred to
 # such a face, whatever the crop's size, and then shrunk with the real clip to the model's input:
-# the blur is then as subtle as a real generator's. Made on the small crop itself (the first
-# recipe), a blur by a factor of 1.5-4 turned a 40-pixel face into 10-25 pixels: a blurred blob
-# that no generator makes.
+# the blur is then as subtle as a real generator's.
 GENERATOR_EYE_PX = (16.0, 48.0)
 
 
-def sharpness_change(rng: np.random.Generator, eye_px: float | None = None) -> tuple[str, float, float]:
+def sharpness_change(rng: np.random.Generator, eye_px: float) -> tuple[str, float, float]:
     """A random change of sharpness for a fake's source: ('none', 0, 0), ('blur', f, 0) (scaled
-    down by f and back up: a generator's lower resolution) or ('sharpen', amount, sigma) (an unsharp
-    mask: the detail that face restoration and high-resolution generators add). Blur and sharpening
-    are equally likely, so that a model cannot learn 'blurrier is faker' (on the dev set the genuine
-    generated faces are, if anything, sharper than the real ones).
-
-    eye_px: the face's eye distance in the image's pixels, when the fake is made at the face's own
-    resolution: the blur then brings the face to GENERATOR_EYE_PX (none if it is already no sharper)
-    and the unsharp mask works at a fortieth of the eye distance. None: the first recipe's factors
-    of the image itself (blur 1.5-4x, sharpening at 1 pixel)."""
+    down by f and back up: a generator's lower resolution, bringing the face to GENERATOR_EYE_PX;
+    none if it is already no sharper) or ('sharpen', amount, sigma) (an unsharp mask at a fortieth
+    of the eye distance: the detail that face restoration and high-resolution generators add).
+    Blur and sharpening are equally likely, so that a model cannot learn 'blurrier is faker' (on
+    the dev set the genuine generated faces are, if anything, sharper than the real ones).
+    eye_px: the face's eye distance in the image's pixels."""
     kind = str(rng.choice(["none", "blur", "sharpen"], p=[0.2, 0.4, 0.4]))
     blur, sharpen = rng.uniform(1.5, 4.0), rng.uniform(0.3, 1.0)  # both drawn: the draws that follow stay put
-    if eye_px is None:
-        return kind, {"none": 0.0, "blur": blur, "sharpen": sharpen}[kind], 1.0
     if kind == "blur":
         target = GENERATOR_EYE_PX[0] + (blur - 1.5) / 2.5 * (GENERATOR_EYE_PX[1] - GENERATOR_EYE_PX[0])
         factor = eye_px / target
@@ -1911,58 +1870,14 @@ def resharpen(image: np.ndarray, change: tuple[str, float, float]) -> np.ndarray
     return image
 
 
-def reflect(index: np.ndarray, n: int) -> np.ndarray:
-    """Indices folded back into 0..n-1 at both ends (..., 2, 1, 0, 1, 2, ..., n-1, n-2, ...)."""
-    period = max(1, 2 * (n - 1))
-    index = np.abs(np.asarray(index)) % period
-    return np.where(index < n, index, period - index)
-
-
-def eye_px(points: np.ndarray, at_face: bool) -> float | None:
-    """The clip's eye distance in pixels (its first frame), for a fake made at the face's own
-    resolution; None for one made on the model's small crop (sharpness_change)."""
-    return face_frame(points[0])[2] if at_face else None
-
-
-def mesh_at(mesh: np.ndarray | None, k: int) -> np.ndarray | None:
-    """Frame k's mesh points [468, 2] in pixels, or None when the clip has no mesh (ellipse masks)."""
-    return None if mesh is None else mesh[k]
-
-
-def fake_lipsync(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
-                 at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Each frame's mouth region taken from another moment of the clip (see PSEUDO_FAKES)."""
-    t, size = len(frames), frames.shape[1]
-    steps = np.arange(t)
-    mode = rng.choice(["hold", "shift", "speed"])
-    if mode == "hold":  # the mouth holds still for 2-4 frames, then jumps
-        hold = int(rng.integers(2, 5))
-        order = (steps + int(rng.integers(0, hold))) // hold * hold
-    elif mode == "shift":  # the mouth runs 2-6 frames ahead or behind the face
-        order = steps + int(rng.choice([-1, 1]) * rng.integers(2, 7))
-    else:  # the mouth speaks faster or slower than the face
-        order = np.round(steps * rng.choice([rng.uniform(0.3, 0.7), rng.uniform(1.4, 2.2)]) + rng.integers(0, t))
-    order = reflect(order.astype(int), t)
-    shape = mask_shape(rng, "mouth")
-    change = sharpness_change(rng, eye_px(points, at_face))  # a generator's mouth: blurrier (Wav2Lip) or sharper (restored)
-    tint = rng.uniform(-8, 8, 3) if rng.random() < 0.3 else np.zeros(3)
-    out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
-    for k in range(t):
-        j = order[k]
-        # Move frame j so that its mouth lands on frame k's mouth.
-        shift = points[k, 3:].mean(axis=0) - points[j, 3:].mean(axis=0)
-        source = cv2.warpAffine(frames[j], np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]), (size, size),
-                                borderMode=cv2.BORDER_REFLECT)
-        source = np.clip(resharpen(source, change).astype(np.float32) + tint, 0, 255)
-        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k))
-        out[k] = blend(frames[k], source, masks[k])
-    return out, masks
-
-
-def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
-                   at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator,
+                   mesh: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A changed copy of each frame blended into its face (SBI, with settings held, drifting or
-    jittering over the clip; see PSEUDO_FAKES)."""
+    jittering over the clip): (fake frames uint8 [T, S, S, 3], mask float32 [T, S, S]).
+
+    frames: the real clip, at the face's own resolution; points: its five points per frame, in
+    pixels [T, 5, 2]; mesh: the clip's face mesh in pixels [T, 468, 2], for masks that follow the
+    face (None: ellipses from the five points)."""
     t, size = len(frames), frames.shape[1]
 
     def settings():  # SBI's ranges: colour +-20, brightness/contrast +-10%, scale 0.95-1.05, shift 3%/1.5%
@@ -1974,7 +1889,7 @@ def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Genera
     first = settings()
     last = settings() if variant == "drift" else first
     wiggle = np.array([6, 6, 6, 0.03, 0.01, 0.01 * size, 0.005 * size, 0.15])  # per-frame spread of 'jitter'
-    shape, change = mask_shape(rng, "face"), sharpness_change(rng, eye_px(points, at_face))
+    shape, change = mask_shape(rng), sharpness_change(rng, face_frame(points[0])[2])
     out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
     for k in range(t):
         w = k / max(1, t - 1)
@@ -1987,168 +1902,30 @@ def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Genera
         m[:, 2] += (dx, dy)
         source = cv2.warpAffine(resharpen(frames[k], change), m, (size, size), borderMode=cv2.BORDER_REFLECT)
         source = np.clip(source.astype(np.float32) * gain + shift, 0, 255)
-        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k)) * ratio
+        masks[k] = region_mask(points[k], size, shape, None if mesh is None else mesh[k]) * ratio
         out[k] = blend(frames[k], source, masks[k])
-    return out, masks
-
-
-def fake_swap(frames: np.ndarray, points: np.ndarray, donor: np.ndarray, donor_points: np.ndarray,
-              rng: np.random.Generator, mesh: np.ndarray | None = None, at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Another person's inner face, aligned on this clip's five points frame by frame, colour-matched
-    and blended in (see PSEUDO_FAKES). donor: that person's clip, as many frames or more."""
-    t, size = len(frames), frames.shape[1]
-    shape = mask_shape(rng, "face")
-    shape["sx"], shape["sy"] = shape["sx"] * 0.9, shape["sy"] * 0.9  # the inner face: inside the outline
-    shape["forehead"], shape["shrink"] = False, 0.9  # with the mesh too: not the donor's hairline and brow edge
-    per_frame_colour = rng.random() < 0.3  # colour matched frame by frame (flickers) or once per clip
-    change = sharpness_change(rng, eye_px(points, at_face))  # swapped faces are often rendered at another resolution
-    out, masks, warped = np.empty_like(frames), np.zeros((t, size, size), np.float32), []
-    for k in range(t):
-        m, _ = cv2.estimateAffinePartial2D(donor_points[k].astype(np.float32), points[k].astype(np.float32))
-        if m is None:  # degenerate points: fall back on the identity
-            m = np.float32([[1, 0, 0], [0, 1, 0]])
-        warped.append(cv2.warpAffine(resharpen(donor[k], change), m, (size, size),
-                                     borderMode=cv2.BORDER_REFLECT).astype(np.float32))
-        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k))
-    warped = np.stack(warped)
-    inside = masks > 0.5
-    if not inside.any():
-        inside = masks > 0
-    # Colour transfer (Reinhard-style, per RGB channel): the donor's face takes this face's mean and spread.
-    axes = (1, 2) if per_frame_colour else None
-    for c in range(3):
-        src, dst = warped[..., c], frames[..., c].astype(np.float32)
-        if axes is None:
-            mu_s, sd_s, mu_d, sd_d = src[inside].mean(), src[inside].std(), dst[inside].mean(), dst[inside].std()
-        else:
-            cnt = np.maximum(inside.sum(axis=axes), 1)
-            mu_s, mu_d = (src * inside).sum(axis=axes) / cnt, (dst * inside).sum(axis=axes) / cnt
-            sd_s = np.sqrt(((src - mu_s[:, None, None]) ** 2 * inside).sum(axis=axes) / cnt)
-            sd_d = np.sqrt(((dst - mu_d[:, None, None]) ** 2 * inside).sum(axis=axes) / cnt)
-            mu_s, sd_s, mu_d, sd_d = (v[:, None, None] for v in (mu_s, sd_s, mu_d, sd_d))
-        warped[..., c] = (src - mu_s) * (sd_d / np.maximum(sd_s, 1.0)) + mu_d
-    warped = np.clip(warped, 0, 255)
-    for k in range(t):
-        out[k] = blend(frames[k], warped[k], masks[k])
-    return out, masks
-
-
-def fake_restore(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
-                 at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """The inner face 'restored' as face-restoration networks (GFPGAN, CodeFormer) and many
-    generators leave it: skin smoothed by an edge-preserving filter, edges sharpened, frame by
-    frame, with a strength that holds or flickers (see PSEUDO_FAKES)."""
-    t, size = len(frames), frames.shape[1]
-    shape = mask_shape(rng, "face")
-    smooth, sharpen = rng.uniform(15, 45), rng.uniform(0.3, 1.2)  # bilateral colour sigma, unsharp amount
-    unsharp_sigma = max(0.5, eye_px(points, True) / 40) if at_face else 1.0  # in the face's pixels (sharpness_change)
-    flicker = rng.uniform(0.0, 0.4) if rng.random() < 0.5 else 0.0  # per-frame change of strength
-    out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
-    for k in range(t):
-        wobble = 1 + flicker * rng.uniform(-1, 1)
-        clean = cv2.bilateralFilter(frames[k], 5, smooth * wobble, 3)
-        source = resharpen(clean, ("sharpen", sharpen * wobble, unsharp_sigma))
-        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k))
-        out[k] = blend(frames[k], source, masks[k])
-    return out, masks
-
-
-def warp_piecewise(image: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Piecewise-affine warp of `image`: every triangle of the points `dst` (a Delaunay triangulation)
-    is filled from the same triangle of the points `src`. Points [N, 2] in pixels; a ring of points
-    around the image's border (reanimate's) keeps every pixel inside the triangulation.
-
-    scipy's LinearNDInterpolator does the triangulation and, for every output pixel, the
-    barycentric mix of its triangle's corners: that gives the position to read in `image`, and
-    OpenCV's remap reads it. One pass, however many triangles."""
-    from scipy.interpolate import LinearNDInterpolator  # scipy comes with scikit-learn
-
-    h, w = image.shape[:2]
-    # The map is computed on a grid 4 times coarser and then enlarged: a piecewise-affine map is
-    # smooth enough for that (under a tenth of a pixel of error inside the face), and 16 times faster.
-    step = 4
-    ys, xs = np.arange(0, h + step, step, dtype=np.float32), np.arange(0, w + step, step, dtype=np.float32)
-    grid = np.stack(np.meshgrid(xs, ys), axis=-1)
-    where = LinearNDInterpolator(dst.astype(np.float64), src.astype(np.float64))(grid.reshape(-1, 2))
-    where = np.nan_to_num(where.reshape(len(ys), len(xs), 2), nan=-1).astype(np.float32)
-    where = cv2.resize(where, (len(xs) * step, len(ys) * step), interpolation=cv2.INTER_LINEAR)
-    # cv2.resize puts coarse node j at fine pixel j*step + (step-1)/2: read each pixel from there.
-    shift = (step - 1) / 2
-    m = np.float32([[1, 0, -shift], [0, 1, -shift]])
-    where = cv2.warpAffine(where, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return cv2.remap(image, where[..., 0], where[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-
-
-# The mesh points that reanimate moves a face by: its outline, eyes, brows, nose and, unless the
-# mouth is to stay shut, the lips.
-MESH_NOSE = [1, 2, 4, 5, 6, 98, 168, 195, 197, 327]
-MESH_REANIMATE = MESH_FACE_OVAL + MESH_RIGHT_EYE + MESH_LEFT_EYE + MESH_BROWS + MESH_NOSE
-MESH_MOUTH = MESH_LIPS_OUTER + MESH_LIPS_INNER
-
-
-def fake_reanimate(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
-                   at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """One frame of the clip moved along the clip's own track (see PSEUDO_FAKES): the five points,
-    or with the mesh some 130 of its points, and a ring of fixed points around the crop (the room
-    stays, the face moves). With the mesh the mouth is one of: the photo's own lips stretched open
-    and shut along the real lips (warping generators such as first-order-model), shut and still
-    under a moving face, or the real mouth blended into the frozen face (audio-driven generators
-    make the mouth and animate the rest); with five points, the last two."""
-    t, size = len(frames), frames.shape[1]
-    key = int(rng.integers(0, t))
-    e = size - 1
-    ring = np.float32([[0, 0], [e / 2, 0], [e, 0], [e, e / 2], [e, e], [e / 2, e], [0, e], [0, e / 2]])
-    whole = rng.random() < 0.5  # the whole crop (a generated video), or only the face blended into the real one
-    mode = str(rng.choice(["stretch", "shut", "talking"] if mesh is not None else ["shut", "talking"]))
-    if mesh is None:
-        anchors = [np.concatenate([points[k], ring]) for k in range(t)]
-    else:
-        chosen = MESH_REANIMATE + (MESH_MOUTH if mode == "stretch" else [])
-        anchors = [np.concatenate([mesh[k][chosen], ring]) for k in range(t)]
-    shape, mouth = mask_shape(rng, "face"), mask_shape(rng, "mouth")
-    still = resharpen(frames[key], sharpness_change(rng, eye_px(points, at_face)))  # the picture that is animated
-    out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
-    for k in range(t):
-        moved = still if k == key else warp_piecewise(still, anchors[key], anchors[k])
-        if mode == "talking":
-            moved = blend(moved, frames[k], region_mask(points[k], size, mouth, mesh_at(mesh, k)))
-        masks[k] = 1.0 if whole else region_mask(points[k], size, shape, mesh_at(mesh, k))
-        out[k] = moved if whole else blend(frames[k], moved, masks[k])
     return out, masks
 
 
 def make_pseudo_fake(method: str, frames: np.ndarray, points: np.ndarray, rng: np.random.Generator,
-                     donor: tuple[np.ndarray, np.ndarray] | None = None, mesh: np.ndarray | None = None,
-                     at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """A pseudo-fake of one real clip: (fake frames uint8 [T, S, S, 3], mask float32 [T, S, S]).
-
-    frames: the real clip; points: its five points per frame, in pixels [T, 5, 2]; donor: (frames,
-    points) of another person's clip, for 'swap'; mesh: the clip's face mesh in pixels [T, 468, 2],
-    for masks that follow the face (None: ellipses from the five points); at_face: the frames are
-    the face at its own resolution, to be shrunk to the model's input afterwards (True), or the
-    model's input itself (False, the first recipe): see sharpness_change.
-    """
-    kw = {"mesh": mesh, "at_face": at_face}
-    if method == "lipsync":
-        return fake_lipsync(frames, points, rng, **kw)
+                     mesh: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A pseudo-fake of one real clip by the named family (PSEUDO_FAKES): see fake_selfblend."""
     if method == "selfblend":
-        return fake_selfblend(frames, points, rng, **kw)
-    if method == "swap":
-        if donor is None:
-            raise ValueError("a swap needs a donor clip of another person")
-        return fake_swap(frames, points, donor[0], donor[1], rng, **kw)
-    if method == "reanimate":
-        return fake_reanimate(frames, points, rng, **kw)
-    if method == "restore":
-        return fake_restore(frames, points, rng, **kw)
+        return fake_selfblend(frames, points, rng, mesh)
     raise ValueError(f"unknown pseudo-fake {method!r}; choose from {', '.join(PSEUDO_FAKES)}")
 
 
-def usable_methods(methods: list[str], rows: list[dict]) -> list[str]:
-    """The methods that can be made from these clips: a swap needs the real clips of two people."""
-    if "swap" in methods and len({r["group"] for r in rows if r["label"] == "0"}) < 2:
-        return [m for m in methods if m != "swap"]
-    return list(methods)
+def parse_pseudo_fakes(spec: str) -> list[str]:
+    """'all' or a comma-separated list of family names -> the list (an argparse type: a bad name
+    is a usage error)."""
+    import argparse
+
+    names = list(PSEUDO_FAKES) if spec == "all" else [m.strip() for m in spec.split(",") if m.strip()]
+    unknown = [m for m in names if m not in PSEUDO_FAKES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"{spec!r}: use all, or a comma-separated list of {', '.join(PSEUDO_FAKES)} "
+                                         "(the families the estimates retired: docs/real-footage.md)")
+    return names
 
 
 def pseudo_rows(rows: list[dict], methods: list[str], seed: int, every_method: bool = False) -> list[dict]:
@@ -2159,7 +1936,6 @@ def pseudo_rows(rows: list[dict], methods: list[str], seed: int, every_method: b
     its own at the video level (video_id `<real video>~<method>`); its method is `pseudo-<method>`.
     Validation in 03/04 and 05's threshold use the same rows, so the same fakes.
     """
-    methods = usable_methods(methods, rows)
     out = []
     for k, row in enumerate(rows):
         out.append(row)
@@ -2172,114 +1948,6 @@ def pseudo_rows(rows: list[dict], methods: list[str], seed: int, every_method: b
     return out
 
 
-# Pseudo-fakes for the landmark model, made in the mesh itself: what a generator gets wrong about
-# how a face moves, applied to the measured motion of a real clip (the idea of KiMoI, arXiv
-# 2512.04175, which perturbs landmark trajectories and then renders a face to follow them; the
-# landmark model needs no rendering). They act on the lower face (from the nose down, fading in
-# over the upper lip) or on the eyes, the rest of the mesh stays as measured:
-#   mesh-jitter  the mouth shakes a little from frame to frame, as a mouth generated frame by frame
-#                does (BioLip's "temporal lip jitter")
-#   mesh-smooth  the mouth moves too smoothly: its trajectory averaged over 3-7 frames, as
-#                generators that predict motion from audio damp the fast movements of speech
-#   mesh-retime  the mouth taken from another moment (held, shifted or played faster or slower),
-#                moved onto this frame's face: lips no longer in step with the jaw and head
-#   mesh-freeze  the eyes never blink (held at an open frame), or the head holds still while the
-#                mouth moves: the stillness of faces animated from one photo
-#   mesh-motion  the main modes of the mouth's motion (principal components over the clip) made
-#                stronger or weaker and their fastest parts noisier: motion of the right kind, wrong
-LANDMARK_FAKES = ("mesh-jitter", "mesh-smooth", "mesh-retime", "mesh-freeze", "mesh-motion")
-
-
-def parse_pseudo_fakes(spec: str) -> list[str]:
-    """'all' (the pixel families), 'mesh' (the landmark model's), or a comma-separated list of
-    family names -> the list (an argparse type: a bad name is a usage error)."""
-    import argparse
-
-    named = {"all": list(PSEUDO_FAKES), "mesh": list(LANDMARK_FAKES)}
-    names = named.get(spec) or [m.strip() for m in spec.split(",") if m.strip()]
-    unknown = [m for m in names if m not in PSEUDO_FAKES + LANDMARK_FAKES]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"{spec!r}: use all (pixels: {', '.join(PSEUDO_FAKES)}), mesh (the landmark "
-                                         f"model's: {', '.join(LANDMARK_FAKES)}), or a comma-separated list of them")
-    return names
-
-
-def lower_face_weights(mesh: np.ndarray) -> np.ndarray:
-    """Per mesh point, how much it belongs to the moving lower face [468]: 0 above the nose tip,
-    rising to 1 at the middle of the lips (along the face's own up-down axis, on the clip's mean)."""
-    mean = mesh.mean(axis=0)
-    down = face_axes(mean[None])[0, 1]
-    depth = mean @ down
-    nose, lips = depth[MESH_POINTS["nose_tip"]], (depth[MESH_POINTS["lip_top"]] + depth[MESH_POINTS["lip_bottom"]]) / 2
-    return np.clip((depth - nose) / max(float(lips - nose), 1e-6), 0, 1)
-
-
-def landmark_fake(method: str, mesh: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A mesh-level pseudo-fake (LANDMARK_FAKES) of a real clip's meshes [T, 468, 3]."""
-    t = len(mesh)
-    w = lower_face_weights(mesh)[None, :, None]
-    eyes = float(np.median(np.linalg.norm(mesh[:, 33] - mesh[:, 263], axis=-1)))
-    anchor = mesh[:, MESH_POINTS["nose_tip"]][:, None]  # the mouth moves with the head, relative to the nose
-    rel = mesh - anchor
-    if method == "mesh-jitter":
-        # A small random shift, scale and shape change of the mouth in every frame, spatially smooth.
-        amount = rng.uniform(0.005, 0.03) * eyes
-        shift = rng.normal(0, amount, (t, 1, 3))
-        scale = 1 + rng.normal(0, amount / eyes, (t, 1, 1))
-        wobble = rng.normal(0, amount * 0.5, (t, 468, 3))
-        centre = rel[:, MESH_MOUTH].mean(axis=1, keepdims=True)
-        moved = centre + (rel - centre) * scale + shift + wobble
-        return anchor + rel + w * (moved - rel)
-    if method == "mesh-smooth":
-        k = int(rng.choice([3, 5, 7]))
-        pad = np.pad(rel, ((k // 2, k // 2), (0, 0), (0, 0)), mode="edge")
-        smooth = np.mean([pad[j : j + t] for j in range(k)], axis=0)
-        return anchor + rel + w * (smooth - rel)
-    if method == "mesh-retime":
-        steps = np.arange(t)
-        mode = rng.choice(["hold", "shift", "speed"])
-        if mode == "hold":
-            hold = int(rng.integers(2, 5))
-            order = (steps + int(rng.integers(0, hold))) // hold * hold
-        elif mode == "shift":
-            order = steps + int(rng.choice([-1, 1]) * rng.integers(2, 7))
-        else:
-            order = np.round(steps * rng.choice([rng.uniform(0.3, 0.7), rng.uniform(1.4, 2.2)]) + rng.integers(0, t))
-        order = reflect(order.astype(int), t)
-        # The other moment's mouth, turned into this frame's head pose (the mouth's shape, not its pose).
-        axes = face_axes(mesh)
-        local = np.einsum("tij,tpj->tpi", axes, rel)  # in the face's own axes
-        moved = np.einsum("tji,tpj->tpi", axes, local[order])
-        return anchor + rel + w * (moved - rel)
-    if method == "mesh-freeze":
-        out = mesh.copy()
-        if rng.random() < 0.5:  # the eyes held open: no blink
-            s = face_signals(mesh)
-            open_frame = int(np.argmax(s["eye_right"] + s["eye_left"]))
-            idx = MESH_RIGHT_EYE + MESH_LEFT_EYE + [159, 145, 386, 374, 160, 144, 385, 380]
-            out[:, idx] = (rel[open_frame, idx] + anchor)
-            return out
-        # The head holds still (its pose at one frame) while the face's own motion goes on.
-        key = int(rng.integers(0, t))
-        axes = face_axes(mesh)
-        local = np.einsum("tij,tpj->tpi", axes, rel)
-        return anchor[key] + np.einsum("ji,tpj->tpi", axes[key], local)
-    if method == "mesh-motion":
-        # Principal components of the lower face's motion over the clip (an SVD of its trajectories).
-        sel = np.flatnonzero(w[0, :, 0] > 0.5)
-        traj = rel[:, sel].reshape(t, -1)
-        mean = traj.mean(axis=0)
-        u, sv, vt = np.linalg.svd(traj - mean, full_matrices=False)
-        gain = np.exp(rng.uniform(-1.0, 1.0, len(sv)))  # each mode 0.37-2.7 times as strong
-        coeffs = u * sv * gain
-        coeffs += rng.normal(0, 1, coeffs.shape) * np.abs(np.diff(coeffs, axis=0, prepend=coeffs[:1])) * rng.uniform(0.2, 1.0)
-        new = (coeffs @ vt + mean).reshape(t, len(sel), 3)
-        out = rel.copy()
-        out[:, sel] = new
-        return anchor + rel + w * (out - rel)
-    raise ValueError(f"unknown mesh pseudo-fake {method!r}; choose from {', '.join(LANDMARK_FAKES)}")
-
-
 class ClipDataset(torch.utils.data.Dataset):
     """Clips listed in clips.csv, read lazily from the memory-mapped face arrays.
 
@@ -2287,11 +1955,11 @@ class ClipDataset(torch.utils.data.Dataset):
     region: the part of the face the model sees (REGIONS). clip_len: frames per clip, when the
     model is trained on shorter windows than clips.csv's: the window is drawn at random within the
     clip when augmenting, else it is the centre one (validation, testing).
-    pseudo_fakes: pseudo-fake methods (PSEUDO_FAKES) for training on real videos: each real clip
-    then comes as a pair, itself and a pseudo-fake of it by one of the methods (drawn per clip and
+    pseudo_fakes: pseudo-fake families (PSEUDO_FAKES, section 6) for training on real videos: each
+    real clip then comes as a pair, itself and a pseudo-fake of it (a family drawn per clip and
     epoch), with the same augmentation, so the two differ only by the fake; a genuine fake comes
     alone. Use pair_collate in the DataLoader. A row with a 'pseudo' field (05's tests of the
-    families on held-out people) is always turned into that method's fake.
+    families on held-out people) is always turned into that family's fake.
 
     Every random choice for clip i in epoch e comes from a generator seeded with (seed, e, i), not
     from one generator that advances as clips are drawn. So the dataset has no state to save for
@@ -2300,25 +1968,20 @@ class ClipDataset(torch.utils.data.Dataset):
     the results do not depend on --workers. Call set_epoch(e) before each epoch.
 
     input_size: the model's input side; larger crops are shrunk to it (clip_to_tensor) after any
-    pseudo-fake was made. fake_resolution: 'face' makes the fakes on the crops as 01 kept them (the
-    face's own resolution), 'crop' on the crops shrunk to input_size first (the first recipe).
+    pseudo-fake was made on the crops as 01 kept them (the face's own resolution).
     landmarks: give the landmark model its input (landmark_features of the clip's mesh, [T, D])
-    instead of pixels; pseudo-fakes are then made in the mesh itself (LANDMARK_FAKES).
-    masks: 'mesh' draws the pseudo-fakes' masks from the face mesh where 01 measured it (ellipses
-    where it did not); 'ellipse' always from the five points, as if there were no mesh (to measure
-    what the mesh adds). The landmark model reads the mesh either way.
+    instead of pixels; it learns from genuine fakes only.
     """
 
     def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0,
                  perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None,
                  pseudo_fakes: list[str] = (), degrade: float = 0.0, input_size: int | None = None,
-                 fake_resolution: str = "face", landmarks: bool = False, masks: str = "mesh"):
+                 landmarks: bool = False):
         self.rows, self.faces_dir, self.augment, self.degrade = rows, Path(faces_dir), augment, degrade
         self.perturbations = list(perturbations)
         self.seed, self.epoch = seed, 0
         self.region, self.clip_len = region, clip_len
-        self.input_size, self.fake_resolution, self.landmarks = input_size, fake_resolution, landmarks
-        self.masks = masks
+        self.input_size, self.landmarks = input_size, landmarks
         self.pseudo_fakes = list(pseudo_fakes)
         self.layout: dict[str, tuple[int, np.dtype, tuple]] = {}  # per video: where its frames start in the file
         self.points: dict[str, np.ndarray] = {}  # per video: its five points per frame (for pseudo-fakes)
@@ -2326,18 +1989,9 @@ class ClipDataset(torch.utils.data.Dataset):
         short = [r["clip_id"] for r in rows if clip_len and int(r["length"]) < clip_len]
         if short:
             raise ValueError(f"{len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames")
-        # A swap takes its donor among the real clips of this dataset (so of the same split) of another group.
-        self.reals = [i for i, r in enumerate(rows) if r["label"] == "0"]
-        self.groups = np.array([rows[i]["group"] for i in self.reals])
-        if "swap" in self.pseudo_fakes + [r.get("pseudo") for r in rows] and len(set(self.groups)) < 2:
-            raise ValueError("the 'swap' pseudo-fake needs real clips of at least two people (groups) in the split")
-        kinds = set(self.pseudo_fakes) | {r["pseudo"] for r in rows if r.get("pseudo")}
-        wrong = sorted(kinds - set(LANDMARK_FAKES if landmarks else PSEUDO_FAKES))
-        if wrong:
-            raise ValueError(f"the {'landmark' if landmarks else 'pixel'} model cannot learn from the "
-                             f"{'pixel' if landmarks else 'mesh'} pseudo-fakes {', '.join(wrong)}: use "
-                             + ("--pseudo-fakes mesh (or some of " + ", ".join(LANDMARK_FAKES) + ")" if landmarks
-                                else "--pseudo-fakes all (or some of " + ", ".join(PSEUDO_FAKES) + ")"))
+        if landmarks and (self.pseudo_fakes or any(r.get("pseudo") for r in rows)):
+            raise ValueError("the landmark model learns from genuine fakes only: its mesh-level pseudo-fakes were "
+                             "retired (docs/real-footage.md), and pixel pseudo-fakes are no input for it")
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -2393,25 +2047,10 @@ class ClipDataset(torch.utils.data.Dataset):
         row, n, size = self.rows[i], len(frames), frames.shape[1]
         if method is None:
             method = str(rng.choice(self.pseudo_fakes))
-        donor = None
-        if method == "swap":
-            others = np.flatnonzero(self.groups != row["group"])
-            d = self.rows[self.reals[int(rng.choice(others))]]
-            d_offset = (int(d["length"]) - n) // 2
-            donor = self.sized(self.read(d, d_offset, n)), self.read_points(d, d_offset, n, size)
-        mesh = self.read_mesh(row, offset, n) if self.masks == "mesh" else None
-        fake, mask = make_pseudo_fake(method, frames, self.read_points(row, offset, n, size), rng, donor,
-                                      mesh=None if mesh is None else mesh[..., :2] * size,
-                                      at_face=self.fake_resolution == "face")
+        mesh = self.read_mesh(row, offset, n)
+        fake, mask = make_pseudo_fake(method, frames, self.read_points(row, offset, n, size), rng,
+                                      mesh=None if mesh is None else mesh[..., :2] * size)
         return (fake, mask) if with_mask else fake
-
-    def sized(self, frames: np.ndarray) -> np.ndarray:
-        """Frames as the pseudo-fakes are made on them: as kept (at the face's own resolution), or
-        first shrunk to the model's input (fake_resolution 'crop')."""
-        if self.fake_resolution == "crop" and self.input_size and frames.shape[1] > self.input_size:
-            s = self.input_size
-            return np.stack([cv2.resize(f, (s, s), interpolation=cv2.INTER_AREA) for f in frames])
-        return frames
 
     def __getitem__(self, i):
         row = self.rows[i]
@@ -2422,8 +2061,12 @@ class ClipDataset(torch.utils.data.Dataset):
             rng = np.random.default_rng([self.seed, self.epoch, i])
             offset = int(rng.integers(0, length - n + 1))
         if self.landmarks:
-            return self.landmark_item(i, row, offset, n)
-        clips = [self.sized(self.read(row, offset, n))]
+            mesh = self.read_mesh(row, offset, n)
+            if mesh is None:
+                raise ValueError(f"{self.faces_dir / row['video_id']}.meta.npz has no face mesh: extract the faces "
+                                 "again with the mesh (01_extract_faces.py --mesh on) to train or test the landmark model")
+            return torch.from_numpy(landmark_features(mesh)), torch.tensor(float(row["label"]))
+        clips = [self.read(row, offset, n)]
         labels = [float(row["label"])]
         if row.get("pseudo"):  # a test of one family: this clip's fake only
             clips, labels = [self.pseudo_fake(i, clips[0], offset, row["pseudo"])], [1.0]
@@ -2442,24 +2085,6 @@ class ClipDataset(torch.utils.data.Dataset):
         if self.perturbations:  # seeded per clip: the same degradation whatever the batch order
             clips = [perturb_clip(c, self.perturbations, np.random.default_rng([self.seed, i])) for c in clips]
         x = [clip_to_tensor(c, self.region, self.input_size) for c in clips]
-        if not self.pseudo_fakes:
-            return x[0], torch.tensor(labels[0])
-        return torch.stack(x), torch.tensor(labels)
-
-    def landmark_item(self, i: int, row: dict, offset: int, n: int):
-        """The landmark model's item: the clip's landmark_features (and a mesh-level fake of it)."""
-        mesh = self.read_mesh(row, offset, n)
-        if mesh is None:
-            raise ValueError(f"{self.faces_dir / row['video_id']}.meta.npz has no face mesh: extract the faces again "
-                             "with the mesh (01_extract_faces.py --mesh on) to train or test the landmark model")
-        meshes, labels = [mesh], [float(row["label"])]
-        rng = np.random.default_rng([self.seed, self.epoch, i, 1])
-        if row.get("pseudo"):
-            meshes, labels = [landmark_fake(row["pseudo"], mesh, rng)], [1.0]
-        elif self.pseudo_fakes and row["label"] == "0":
-            meshes.append(landmark_fake(str(rng.choice(self.pseudo_fakes)), mesh, rng))
-            labels.append(1.0)
-        x = [torch.from_numpy(landmark_features(m)) for m in meshes]
         if not self.pseudo_fakes:
             return x[0], torch.tensor(labels[0])
         return torch.stack(x), torch.tensor(labels)
@@ -2961,14 +2586,6 @@ def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str)
                         help="learn from the real clips alone: leave the genuine fakes of the train and val splits out "
                              "(with --pseudo-fakes; the leave-generator-out folds of 02 --folds then measure how far "
                              "pseudo-fakes alone carry) (default: learn from the genuine fakes too)")
-    parser.add_argument("--fake-resolution", choices=["face", "crop"], default="face",
-                        help="where the pseudo-fakes are made: face = on the crops as 01 kept them (make them larger "
-                             "than --input-size, e.g. 01 --size 128 for a 64-pixel model), then shrunk with the real clip; "
-                             "crop = on the model's small input itself, as the first recipe did (default: %(default)s)")
-    parser.add_argument("--masks", choices=["mesh", "ellipse"], default="mesh",
-                        help="the pseudo-fakes' masks: mesh = the face mesh's hull (SBI's variants) where 01 measured "
-                             "the mesh, an ellipse where it did not; ellipse = always an ellipse from the five points, "
-                             "to measure what the mesh adds (default: %(default)s)")
     parser.add_argument("--input-size", type=int, default=None,
                         help="the model's input side in pixels: larger crops are shrunk to it after the pseudo-fakes are "
                              "made (default: the crops' own size)")
@@ -3122,11 +2739,10 @@ def match_sharpness(rows: list[dict], faces_dir: Path, seed: int, bins: int = 5)
 
 def dataset_options(config: dict) -> dict:
     """What a ClipDataset must know of a run to show its model what it saw in training (03/04 and
-    05 alike): the region, the window, the input size, where fakes are made, pixels or landmarks.
-    Runs from before an option existed get the behaviour they were trained with."""
+    05 alike): the region, the window, the input size, pixels or landmarks. Runs from before an
+    option existed get the behaviour they were trained with."""
     return {"region": config.get("region", "face"), "clip_len": config["clip_len"],
-            "input_size": config.get("input_size"), "fake_resolution": config.get("fake_resolution", "crop"),
-            "landmarks": config.get("input") == "landmarks", "masks": config.get("masks", "mesh")}
+            "input_size": config.get("input_size"), "landmarks": config.get("input") == "landmarks"}
 
 
 def clip_datasets(args, train_rows: list[dict], val_rows: list[dict], faces_dir: Path):
@@ -3141,13 +2757,9 @@ def clip_datasets(args, train_rows: list[dict], val_rows: list[dict], faces_dir:
                  f"in {Path(args.clips) / 'clips.csv'}; use a shorter --clip-len, or cut longer clips with "
                  "02_make_clips.py --clip-len.")
     seen = {**dataset_options({**vars(args), "clip_len": clip_len}), "seed": args.seed}
-    for name, rows in (("train", train_rows), ("val", val_rows)):
-        if usable_methods(args.pseudo_fakes, rows) != list(args.pseudo_fakes):
-            warn(f"the {name} split holds the real clips of one person only: no swap pseudo-fakes in it "
-                 "(a swap needs a second person)")
     try:
         train_set = ClipDataset(train_rows, faces_dir, augment=not args.no_augment,
-                                pseudo_fakes=usable_methods(args.pseudo_fakes, train_rows), degrade=args.degrade, **seen)
+                                pseudo_fakes=args.pseudo_fakes, degrade=args.degrade, **seen)
         # Validation pseudo-fakes: one per real clip, drawn once, the same in every epoch and in 05.
         val_set = ClipDataset(pseudo_rows(val_rows, args.pseudo_fakes, args.seed), faces_dir, **seen)
     except ValueError as err:  # pseudo-fakes that cannot be made from these clips
@@ -3257,10 +2869,9 @@ def draw_contact_sheet(args) -> None:
     them, drawn instead of training: for three real training clips of three people, two frames of
     the clip, then of each family's fake and its mask. Look at it before training on the fakes."""
     train_rows, _, faces_dir, _ = read_splits(args)
-    families = [m for m in args.pseudo_fakes if m in PSEUDO_FAKES]
+    families = list(args.pseudo_fakes)
     if not families:
-        sys.exit("error: --contact-sheet draws pixel pseudo-fakes: give --pseudo-fakes all (or some of "
-                 f"{', '.join(PSEUDO_FAKES)}); the mesh's own fakes change no pixel")
+        sys.exit(f"error: --contact-sheet draws pseudo-fakes: give --pseudo-fakes all (or some of {', '.join(PSEUDO_FAKES)})")
     reals = [r for r in train_rows if r["label"] == "0"]
     groups = list(dict.fromkeys(r["group"] for r in reals))  # in order of appearance: one source after another
     chosen = [groups[int(k)] for k in np.linspace(0, len(groups) - 1, min(3, len(groups))).round()]
@@ -3268,19 +2879,18 @@ def draw_contact_sheet(args) -> None:
     clip_len = args.clip_len or int(reals[0]["length"])
     ds = ClipDataset(reals, faces_dir, seed=args.seed,
                      **dataset_options({**vars(args), "clip_len": clip_len}))
-    families = usable_methods(families, reals)
     show = lambda frames: clip_to_tensor(frames, args.region, args.input_size).permute(0, 2, 3, 1).add(1).div(2).numpy()  # noqa: E731
     rows = []
     for i in picks:
-        frames = ds.sized(ds.read(reals[i], 0, clip_len))
+        frames = ds.read(reals[i], 0, clip_len)
         row = [("real", show(frames[[0, -1]]), None)]
         for m in families:
             fake, mask = ds.pseudo_fake(i, frames, 0, m, with_mask=True)
             row.append((m, show(fake[[0, -1]]), np.asarray(mask)[0]))
         rows.append((reals[i]["video_id"].split("__", 1)[-1][-18:], row))  # without the dataset's prefix
     plot_contact_sheet(rows, Path(args.contact_sheet), f"pseudo-fakes as the model sees them ({args.input_size or frames.shape[1]} px; "
-                       f"made at {'the face resolution, ' + str(frames.shape[1]) + ' px' if args.fake_resolution == 'face' else 'the model input'}"
-                       f"; masks {'from the mesh' if args.masks == 'mesh' and ds.read_mesh(reals[picks[0]], 0, 1) is not None else 'ellipses from 5 points'})")
+                       f"made at the face resolution, {frames.shape[1]} px"
+                       f"; masks {'from the mesh' if ds.read_mesh(reals[picks[0]], 0, 1) is not None else 'ellipses from 5 points'})")
     print(f"wrote {args.contact_sheet}: {len(rows)} real clips and their {', '.join(families)} pseudo-fakes")
 
 
