@@ -48,7 +48,9 @@ def test_the_face_mask_covers_the_face_and_not_the_border():
     _, points = talking_clip(0)
     face = common.region_mask(points[0], 64, common.mask_shape(np.random.default_rng(0)))
     assert face.max() == pytest.approx(1.0, abs=0.01)
-    assert face[0].max() == face[-1].max() == face[:, 0].max() == face[:, -1].max() == 0  # the frame's edge stays real
+    assert max(face[0].max(), face[-1].max(), face[:, 0].max(), face[:, -1].max()) < 0.01  # the frame's edge stays real
+    eyes_y = points[0, :2, 1].mean()
+    assert face[int(eyes_y)].max() > 0.5 and face[: int(eyes_y) // 2].max() < 0.01  # the eyes in, the top of the head out
 
 
 def fake_faces(folder, videos):
