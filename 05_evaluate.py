@@ -19,9 +19,9 @@ A video's score is the mean of its clips' P(fake). The threshold "val" is the eq
 point of the validation split (never the test split): there, fakes missed = reals flagged.
 
 The code: evaluate_run() and main() below; each run's model is rebuilt from its config by
-common.build_model (common.py, section 5 "Models": class CNNLSTM or class C3D); the scores are
-common.binary_metrics, common.equal_error_rate and common.bootstrap_ci (section 7 "Metrics"), the
-figures section 8 "Plots"; --video is judge_video() below, with common.extract_faces (section 3).
+common.build_model (common.py, section 7 "Models": class CNNLSTM or class C3D); the scores are
+common.binary_metrics, common.equal_error_rate and common.bootstrap_ci (section 9 "Metrics"), the
+figures section 10 "Plots"; --video is judge_video() below, with common.extract_faces (section 3).
 In what order to read them: docs/reading-the-code.md.
 
 Run:

@@ -1,13 +1,20 @@
-"""Shared code for the five numbered scripts, in the order a video travels through the pipeline:
+"""Shared code for the five numbered scripts, in the order a video travels through the pipeline.
+The table of contents (search for "# N." to jump to a section):
 
-    1. video I/O                      read frames, write videos atomically
-    2. demo data                      a synthetic talking-face dataset with temporal deepfakes
-    3. face detection and tracking    Haar or YuNet, one smoothed face track per video, crops
-    4. datasets and clips             index.csv / clips.csv, leakage-free splits, the clip loader
-    5. models                         frame CNN, CNN-LSTM (and the frame-level baseline), C3D
-    6. training loop                  one loop for every model, used by 03 and 04
-    7. metrics                        clip- and video-level scores, computed with scikit-learn
-    8. plots                          ROC curves and training curves for the report
+    1. video I/O                        read frames, write videos and tables atomically
+    2. demo data                        a synthetic talking-face dataset with temporal deepfakes
+    3. detection, tracking, the mesh    Haar or YuNet, one smoothed face track per video, crops,
+                                        the 468-point face mesh and the signals read from it
+    4. datasets, groups, splits, folds  dataset layouts -> index.csv, people as groups, leakage-free
+                                        splits, generator families, leave-generator-out folds
+    5. clips, augmentation, perturbation  clip_to_tensor (the one preprocessing), augmentation and
+                                        degradations, which clips training draws, the clip loader
+    6. pseudo-fakes                     self-blended fakes of real clips, to learn from real videos
+    7. models                           frame CNN, CNN-LSTM (and the frame-level baseline), C3D,
+                                        the ImageNet encoder, the landmark model
+    8. training                         one loop for every model, used by 03 and 04
+    9. metrics                          clip- and video-level scores, intervals, paired differences
+   10. plots                            ROC curves, training curves, timelines for the report
 
 Nothing here is a script: run 01_extract_faces.py ... 05_evaluate.py (see README.md).
 """
@@ -446,13 +453,15 @@ def make_demo_identity(out_dir: Path, i: int, frames: int, size: int, fps: float
 
 
 # --------------------------------------------------------------------------------------------
-# 3. Face detection and tracking
+# 3. Face detection, tracking and the mesh
 # --------------------------------------------------------------------------------------------
 # A detector finds face boxes in one frame. Detection runs on a copy of the frame scaled to at
 # most `detect_width` pixels wide (faces in talking-head video are large, and detectors are far
 # faster on small images); boxes are mapped back to full resolution. Per-frame boxes jitter by a
 # few pixels, and a temporal model would read that jitter as facial motion, so we follow one face
 # through the video, fill short gaps by interpolation and smooth the track before cropping.
+# Then the face mesh (468 points, where 01 measures it) and the signals read from it: how the
+# mouth, jaw, eyes and head move, frame by frame.
 
 YUNET_URL = ("https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/"
              "face_detection_yunet_2023mar.onnx")
@@ -529,7 +538,7 @@ def resolve_detector(name: str, model_path: str | None = None) -> tuple[str, str
 
 # The five face points every detector gives (YuNet's landmarks), in this order, as (x, y). "Right"
 # and "left" are as seen in the image: the first eye is the one nearer x = 0. Masks for the
-# pseudo-fakes (section 4) are drawn from them.
+# pseudo-fakes (section 6) are drawn from them.
 POINTS = ("eye_1", "eye_2", "nose", "mouth_1", "mouth_2")
 # Where YuNet's points fall inside a Haar box, as fractions of its side (the median over 164 frames
 # of the shared real clips on which both detectors found the face): an estimate, not a detection.
@@ -974,13 +983,13 @@ def face_signals(mesh: np.ndarray) -> dict[str, np.ndarray]:
             "roll": np.degrees(np.arctan2(axes[:, 0, 1], axes[:, 0, 0]))}
 
 # --------------------------------------------------------------------------------------------
-# 4. Datasets and clips
+# 4. Datasets, groups, splits and folds
 # --------------------------------------------------------------------------------------------
-# 01 writes one face array per video; 02 cuts them into fixed-length windows (clips) and splits
-# the videos into train/val/test by *group* (the person), so nobody's real video trains the model
-# while their fake tests it. A clip is a window into a memory-mapped array: nothing is copied.
-# `clip_to_tensor` is the one preprocessing function: training, evaluation and single-video
-# prediction all go through it, so a model never sees a differently prepared input.
+# 01 turns a dataset, whatever its layout, into one list of videos (index.csv); 02 splits them
+# into train/val/test by *group* (the person), so nobody's real video trains the model while
+# their fake tests it, or deals the generators into leave-generator-out folds. Here: the layout
+# readers, where the data came from, the splits, the people filed under two names, and the
+# families of generators that the folds and the reports keep apart.
 
 # Dataset layouts. Each published dataset keeps its videos and labels its own way; a layout
 # reader turns a dataset folder into one list of items, {video_id, path, label (0 real, 1 fake),
@@ -1552,6 +1561,16 @@ def leave_generator_out(videos: list[dict], k: int, seed: int, val: float = 0.15
     return splits
 
 
+# --------------------------------------------------------------------------------------------
+# 5. Clips, augmentation and perturbation
+# --------------------------------------------------------------------------------------------
+# A clip is a window into a memory-mapped face array: nothing is copied. `clip_to_tensor` is the
+# one preprocessing function: training, evaluation and single-video prediction all go through
+# it, so a model never sees a differently prepared input. Around it: what the landmark model
+# reads instead of pixels, the augmentation that keeps a clip consistent over time, the
+# degradations (training's --degrade, 05's --perturb), which clips training draws, and
+# ClipDataset, the loader that reads them (with a pseudo-fake of each real clip: section 6).
+
 # Regions of the face crop, as fractions of its height and width: (top, bottom, left, right).
 # A crop is the detector's box enlarged by a margin and moved down to keep the chin (see
 # crop_square), so the eyes sit about a third of the way down and the mouth about two thirds:
@@ -1724,7 +1743,207 @@ def perturb_clip(frames: np.ndarray, perturbations: list[tuple[str, float]], rng
     return np.stack(out)
 
 
-# Pseudo-fakes: fakes made from real clips, for learning from real videos alone.
+def spread_clips(rows: list[dict], n: int) -> list[dict]:
+    """At most n clips of each video (the test split's untouched), evenly spread over the video."""
+    by_video: dict[str, list[dict]] = {}
+    for r in rows:
+        by_video.setdefault(r["video_id"], []).append(r)
+    keep = set()
+    for vid, rs in by_video.items():
+        if rs[0]["split"] == "test" or len(rs) <= n:
+            keep.update(r["clip_id"] for r in rs)
+        else:
+            keep.update(rs[int(i)]["clip_id"] for i in np.linspace(0, len(rs) - 1, n).round())
+    return [r for r in rows if r["clip_id"] in keep]
+
+
+def match_sharpness(rows: list[dict], faces_dir: Path, seed: int, bins: int = 5) -> list[dict]:
+    """The training clips redrawn so that real and fake clips have the same distribution of face
+    sharpness (--match-sharpness): otherwise a model can learn which class is the softer one in
+    these sources, a fact about cameras and generators, not about faces in motion.
+
+    Each video's sharpness (face_sharpness) falls into one of `bins` bins (quantiles over the
+    videos); each class keeps its number of clips, but draws them, with replacement, so that its
+    share in each bin is the share of both classes together there. Bins that hold one class only
+    are left out (no match is possible there). Deterministic from the seed."""
+    sharp = {v: face_sharpness(faces_dir / f"{v}.npy") for v in sorted({r["video_id"] for r in rows})}
+    edges = np.quantile(list(sharp.values()), np.linspace(0, 1, bins + 1)[1:-1])
+    bin_of = [int(np.searchsorted(edges, sharp[r["video_id"]])) for r in rows]
+    labels = np.array([r["label"] for r in rows])
+    both = [b for b in range(bins) if {"0", "1"} <= set(labels[np.array(bin_of) == b])]
+    share = np.array([sum(1 for k in bin_of if k == b) for b in both], float)
+    share /= share.sum()
+    rng = np.random.default_rng([seed, 7])
+    out = []
+    for label in ("0", "1"):
+        n = int((labels == label).sum())
+        for b, p in zip(both, share):
+            pool = [r for r, k in zip(rows, bin_of) if k == b and r["label"] == label]
+            out += [pool[i] for i in rng.choice(len(pool), size=int(round(n * p)), replace=True)]
+    return out
+
+
+def face_sharpness(faces_npy: Path, n: int = 64) -> float:
+    """How sharp a video's face crops are: the mean variance of the Laplacian of up to n crops
+    spread over the video, in grey levels squared. Footage quality, not a fake's trace: a
+    detector whose scores follow it has learned the camera, not the face."""
+    crops = np.load(faces_npy, mmap_mode="r")
+    pick = np.unique(np.linspace(0, len(crops) - 1, min(n, len(crops))).astype(int))
+    return float(np.mean([cv2.Laplacian(cv2.cvtColor(np.ascontiguousarray(crops[k]), cv2.COLOR_RGB2GRAY),
+                                        cv2.CV_64F).var() for k in pick]))
+
+
+class ClipDataset(torch.utils.data.Dataset):
+    """Clips listed in clips.csv, read lazily from the memory-mapped face arrays.
+
+    augment: training augmentation; perturbations: degradations for robustness tests (05).
+    region: the part of the face the model sees (REGIONS). clip_len: frames per clip, when the
+    model is trained on shorter windows than clips.csv's: the window is drawn at random within the
+    clip when augmenting, else it is the centre one (validation, testing).
+    pseudo_fakes: pseudo-fake families (PSEUDO_FAKES, section 6) for training on real videos: each
+    real clip then comes as a pair, itself and a pseudo-fake of it (a family drawn per clip and
+    epoch), with the same augmentation, so the two differ only by the fake; a genuine fake comes
+    alone. Use pair_collate in the DataLoader. A row with a 'pseudo' field (05's tests of the
+    families on held-out people) is always turned into that family's fake.
+
+    Every random choice for clip i in epoch e comes from a generator seeded with (seed, e, i), not
+    from one generator that advances as clips are drawn. So the dataset has no state to save for
+    --resume, each DataLoader worker process draws what the main process would have drawn (a
+    shared generator is copied into every worker, which then repeat each other's choices), and
+    the results do not depend on --workers. Call set_epoch(e) before each epoch.
+
+    input_size: the model's input side; larger crops are shrunk to it (clip_to_tensor) after any
+    pseudo-fake was made on the crops as 01 kept them (the face's own resolution).
+    landmarks: give the landmark model its input (landmark_features of the clip's mesh, [T, D])
+    instead of pixels; it learns from genuine fakes only.
+    """
+
+    def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0,
+                 perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None,
+                 pseudo_fakes: list[str] = (), degrade: float = 0.0, input_size: int | None = None,
+                 landmarks: bool = False):
+        self.rows, self.faces_dir, self.augment, self.degrade = rows, Path(faces_dir), augment, degrade
+        self.perturbations = list(perturbations)
+        self.seed, self.epoch = seed, 0
+        self.region, self.clip_len = region, clip_len
+        self.input_size, self.landmarks = input_size, landmarks
+        self.pseudo_fakes = list(pseudo_fakes)
+        self.layout: dict[str, tuple[int, np.dtype, tuple]] = {}  # per video: where its frames start in the file
+        self.points: dict[str, np.ndarray] = {}  # per video: its five points per frame (for pseudo-fakes)
+        self.meshes: dict[str, np.ndarray | None] = {}  # per video: its mesh, float16 (None: extracted without)
+        short = [r["clip_id"] for r in rows if clip_len and int(r["length"]) < clip_len]
+        if short:
+            raise ValueError(f"{len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames")
+        if landmarks and (self.pseudo_fakes or any(r.get("pseudo") for r in rows)):
+            raise ValueError("the landmark model learns from genuine fakes only: its mesh-level pseudo-fakes were "
+                             "retired (docs/real-footage.md), and pixel pseudo-fakes are no input for it")
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self):
+        return len(self.rows)
+
+    def read(self, row: dict, offset: int, n: int) -> np.ndarray:
+        """The n frames of a clip from `offset` on: a writable copy, uint8 [n, S, S, 3]."""
+        # Map the file, copy the window, unmap (when `faces` goes out of scope). Keeping every
+        # video mapped would save a little time, but the pages read would stay in this process's
+        # resident memory, which would then grow with the size of the dataset. The .npy header is
+        # read once per video: parsing it costs more than mapping the file.
+        vid = row.get("fake_of") or row["video_id"]  # a pseudo-fake row reads its real video
+        path = self.faces_dir / f"{vid}.npy"
+        if vid not in self.layout:
+            header = np.load(path, mmap_mode="r")
+            self.layout[vid] = header.offset, header.dtype, header.shape
+        at, dtype, shape = self.layout[vid]
+        faces = np.memmap(path, dtype=dtype, mode="r", offset=at, shape=shape)
+        start = int(row["start"]) + offset
+        return np.array(faces[start : start + n])
+
+    def read_points(self, row: dict, offset: int, n: int, size: int) -> np.ndarray:
+        """The five points of the same frames, in pixels [n, 5, 2] (from the video's .meta.npz)."""
+        vid = row.get("fake_of") or row["video_id"]
+        if vid not in self.points:
+            meta = np.load(self.faces_dir / f"{vid}.meta.npz")
+            if "landmarks" not in meta:
+                raise ValueError(f"{self.faces_dir / vid}.meta.npz has no face points (extracted by an older "
+                                 "01_extract_faces.py); extract the faces again to train with pseudo-fakes")
+            self.points[vid] = meta["landmarks"]
+        start = int(row["start"]) + offset
+        return self.points[vid][start : start + n] * size
+
+    def read_mesh(self, row: dict, offset: int, n: int) -> np.ndarray | None:
+        """The face mesh of the same frames, float32 [n, 468, 3] in crop coordinates (fractions of the
+        crop side), or None when the video was extracted without one (01 --mesh off, Haar's demo)."""
+        vid = row.get("fake_of") or row["video_id"]
+        if vid not in self.meshes:
+            meta = np.load(self.faces_dir / f"{vid}.meta.npz")
+            # float16 in memory: a 30 s video's mesh is 2 MB instead of 4; its error, a 2000th of the
+            # crop, is far below the mesh's own noise.
+            self.meshes[vid] = meta["mesh"].astype(np.float16) if "mesh" in meta else None
+        mesh = self.meshes[vid]
+        start = int(row["start"]) + offset
+        return None if mesh is None else mesh[start : start + n].astype(np.float32)
+
+    def pseudo_fake(self, i: int, frames: np.ndarray, offset: int, method: str | None, with_mask: bool = False):
+        """A pseudo-fake of clip i (frames: its window from `offset`): the given method, or one drawn
+        (and its mask, with_mask: for the contact sheet)."""
+        rng = np.random.default_rng([self.seed, self.epoch, i, 1])  # apart from the augmentation's draws
+        row, n, size = self.rows[i], len(frames), frames.shape[1]
+        if method is None:
+            method = str(rng.choice(self.pseudo_fakes))
+        mesh = self.read_mesh(row, offset, n)
+        fake, mask = make_pseudo_fake(method, frames, self.read_points(row, offset, n, size), rng,
+                                      mesh=None if mesh is None else mesh[..., :2] * size)
+        return (fake, mask) if with_mask else fake
+
+    def __getitem__(self, i):
+        row = self.rows[i]
+        length = int(row["length"])
+        n = self.clip_len or length
+        offset = (length - n) // 2  # the centre window (all of the clip when n == length)
+        if self.augment:
+            rng = np.random.default_rng([self.seed, self.epoch, i])
+            offset = int(rng.integers(0, length - n + 1))
+        if self.landmarks:
+            mesh = self.read_mesh(row, offset, n)
+            if mesh is None:
+                raise ValueError(f"{self.faces_dir / row['video_id']}.meta.npz has no face mesh: extract the faces "
+                                 "again with the mesh (01_extract_faces.py --mesh on) to train or test the landmark model")
+            return torch.from_numpy(landmark_features(mesh)), torch.tensor(float(row["label"]))
+        clips = [self.read(row, offset, n)]
+        labels = [float(row["label"])]
+        if row.get("pseudo"):  # a test of one family: this clip's fake only
+            clips, labels = [self.pseudo_fake(i, clips[0], offset, row["pseudo"])], [1.0]
+        elif self.pseudo_fakes and row["label"] == "0":  # training pair: the clip and its fake
+            clips.append(self.pseudo_fake(i, clips[0], offset, None))
+            labels.append(1.0)
+        if self.augment:  # the same flip, shift, colour (and degradation) for both clips of a pair
+            state, augmented = rng.bit_generator.state, []
+            for clip in clips:
+                rng.bit_generator.state = state  # replay the same draws
+                clip = augment_clip(clip, rng)
+                if self.degrade and rng.random() < self.degrade:
+                    clip = degrade_clip(clip, rng)
+                augmented.append(clip)
+            clips = augmented
+        if self.perturbations:  # seeded per clip: the same degradation whatever the batch order
+            clips = [perturb_clip(c, self.perturbations, np.random.default_rng([self.seed, i])) for c in clips]
+        x = [clip_to_tensor(c, self.region, self.input_size) for c in clips]
+        if not self.pseudo_fakes:
+            return x[0], torch.tensor(labels[0])
+        return torch.stack(x), torch.tensor(labels)
+
+
+def pair_collate(batch: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of ClipDataset items with pseudo-fakes (one or two clips each) -> one batch of clips."""
+    return torch.cat([x for x, _ in batch]), torch.cat([y for _, y in batch])
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Pseudo-fakes
+# --------------------------------------------------------------------------------------------
+# Fakes made from real clips, for learning from real videos alone (03/04 --pseudo-fakes).
 # Self-Blended Images (Shiohara and Yamasaki, CVPR 2022) showed that a detector trained on real
 # faces and on faces blended with a slightly altered copy of themselves learns the traces that
 # blending leaves (a seam, a colour step, two outlines), and finds them in deepfakes it never saw.
@@ -1948,155 +2167,8 @@ def pseudo_rows(rows: list[dict], methods: list[str], seed: int, every_method: b
     return out
 
 
-class ClipDataset(torch.utils.data.Dataset):
-    """Clips listed in clips.csv, read lazily from the memory-mapped face arrays.
-
-    augment: training augmentation; perturbations: degradations for robustness tests (05).
-    region: the part of the face the model sees (REGIONS). clip_len: frames per clip, when the
-    model is trained on shorter windows than clips.csv's: the window is drawn at random within the
-    clip when augmenting, else it is the centre one (validation, testing).
-    pseudo_fakes: pseudo-fake families (PSEUDO_FAKES, section 6) for training on real videos: each
-    real clip then comes as a pair, itself and a pseudo-fake of it (a family drawn per clip and
-    epoch), with the same augmentation, so the two differ only by the fake; a genuine fake comes
-    alone. Use pair_collate in the DataLoader. A row with a 'pseudo' field (05's tests of the
-    families on held-out people) is always turned into that family's fake.
-
-    Every random choice for clip i in epoch e comes from a generator seeded with (seed, e, i), not
-    from one generator that advances as clips are drawn. So the dataset has no state to save for
-    --resume, each DataLoader worker process draws what the main process would have drawn (a
-    shared generator is copied into every worker, which then repeat each other's choices), and
-    the results do not depend on --workers. Call set_epoch(e) before each epoch.
-
-    input_size: the model's input side; larger crops are shrunk to it (clip_to_tensor) after any
-    pseudo-fake was made on the crops as 01 kept them (the face's own resolution).
-    landmarks: give the landmark model its input (landmark_features of the clip's mesh, [T, D])
-    instead of pixels; it learns from genuine fakes only.
-    """
-
-    def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0,
-                 perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None,
-                 pseudo_fakes: list[str] = (), degrade: float = 0.0, input_size: int | None = None,
-                 landmarks: bool = False):
-        self.rows, self.faces_dir, self.augment, self.degrade = rows, Path(faces_dir), augment, degrade
-        self.perturbations = list(perturbations)
-        self.seed, self.epoch = seed, 0
-        self.region, self.clip_len = region, clip_len
-        self.input_size, self.landmarks = input_size, landmarks
-        self.pseudo_fakes = list(pseudo_fakes)
-        self.layout: dict[str, tuple[int, np.dtype, tuple]] = {}  # per video: where its frames start in the file
-        self.points: dict[str, np.ndarray] = {}  # per video: its five points per frame (for pseudo-fakes)
-        self.meshes: dict[str, np.ndarray | None] = {}  # per video: its mesh, float16 (None: extracted without)
-        short = [r["clip_id"] for r in rows if clip_len and int(r["length"]) < clip_len]
-        if short:
-            raise ValueError(f"{len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames")
-        if landmarks and (self.pseudo_fakes or any(r.get("pseudo") for r in rows)):
-            raise ValueError("the landmark model learns from genuine fakes only: its mesh-level pseudo-fakes were "
-                             "retired (docs/real-footage.md), and pixel pseudo-fakes are no input for it")
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self):
-        return len(self.rows)
-
-    def read(self, row: dict, offset: int, n: int) -> np.ndarray:
-        """The n frames of a clip from `offset` on: a writable copy, uint8 [n, S, S, 3]."""
-        # Map the file, copy the window, unmap (when `faces` goes out of scope). Keeping every
-        # video mapped would save a little time, but the pages read would stay in this process's
-        # resident memory, which would then grow with the size of the dataset. The .npy header is
-        # read once per video: parsing it costs more than mapping the file.
-        vid = row.get("fake_of") or row["video_id"]  # a pseudo-fake row reads its real video
-        path = self.faces_dir / f"{vid}.npy"
-        if vid not in self.layout:
-            header = np.load(path, mmap_mode="r")
-            self.layout[vid] = header.offset, header.dtype, header.shape
-        at, dtype, shape = self.layout[vid]
-        faces = np.memmap(path, dtype=dtype, mode="r", offset=at, shape=shape)
-        start = int(row["start"]) + offset
-        return np.array(faces[start : start + n])
-
-    def read_points(self, row: dict, offset: int, n: int, size: int) -> np.ndarray:
-        """The five points of the same frames, in pixels [n, 5, 2] (from the video's .meta.npz)."""
-        vid = row.get("fake_of") or row["video_id"]
-        if vid not in self.points:
-            meta = np.load(self.faces_dir / f"{vid}.meta.npz")
-            if "landmarks" not in meta:
-                raise ValueError(f"{self.faces_dir / vid}.meta.npz has no face points (extracted by an older "
-                                 "01_extract_faces.py); extract the faces again to train with pseudo-fakes")
-            self.points[vid] = meta["landmarks"]
-        start = int(row["start"]) + offset
-        return self.points[vid][start : start + n] * size
-
-    def read_mesh(self, row: dict, offset: int, n: int) -> np.ndarray | None:
-        """The face mesh of the same frames, float32 [n, 468, 3] in crop coordinates (fractions of the
-        crop side), or None when the video was extracted without one (01 --mesh off, Haar's demo)."""
-        vid = row.get("fake_of") or row["video_id"]
-        if vid not in self.meshes:
-            meta = np.load(self.faces_dir / f"{vid}.meta.npz")
-            # float16 in memory: a 30 s video's mesh is 2 MB instead of 4; its error, a 2000th of the
-            # crop, is far below the mesh's own noise.
-            self.meshes[vid] = meta["mesh"].astype(np.float16) if "mesh" in meta else None
-        mesh = self.meshes[vid]
-        start = int(row["start"]) + offset
-        return None if mesh is None else mesh[start : start + n].astype(np.float32)
-
-    def pseudo_fake(self, i: int, frames: np.ndarray, offset: int, method: str | None, with_mask: bool = False):
-        """A pseudo-fake of clip i (frames: its window from `offset`): the given method, or one drawn
-        (and its mask, with_mask: for the contact sheet)."""
-        rng = np.random.default_rng([self.seed, self.epoch, i, 1])  # apart from the augmentation's draws
-        row, n, size = self.rows[i], len(frames), frames.shape[1]
-        if method is None:
-            method = str(rng.choice(self.pseudo_fakes))
-        mesh = self.read_mesh(row, offset, n)
-        fake, mask = make_pseudo_fake(method, frames, self.read_points(row, offset, n, size), rng,
-                                      mesh=None if mesh is None else mesh[..., :2] * size)
-        return (fake, mask) if with_mask else fake
-
-    def __getitem__(self, i):
-        row = self.rows[i]
-        length = int(row["length"])
-        n = self.clip_len or length
-        offset = (length - n) // 2  # the centre window (all of the clip when n == length)
-        if self.augment:
-            rng = np.random.default_rng([self.seed, self.epoch, i])
-            offset = int(rng.integers(0, length - n + 1))
-        if self.landmarks:
-            mesh = self.read_mesh(row, offset, n)
-            if mesh is None:
-                raise ValueError(f"{self.faces_dir / row['video_id']}.meta.npz has no face mesh: extract the faces "
-                                 "again with the mesh (01_extract_faces.py --mesh on) to train or test the landmark model")
-            return torch.from_numpy(landmark_features(mesh)), torch.tensor(float(row["label"]))
-        clips = [self.read(row, offset, n)]
-        labels = [float(row["label"])]
-        if row.get("pseudo"):  # a test of one family: this clip's fake only
-            clips, labels = [self.pseudo_fake(i, clips[0], offset, row["pseudo"])], [1.0]
-        elif self.pseudo_fakes and row["label"] == "0":  # training pair: the clip and its fake
-            clips.append(self.pseudo_fake(i, clips[0], offset, None))
-            labels.append(1.0)
-        if self.augment:  # the same flip, shift, colour (and degradation) for both clips of a pair
-            state, augmented = rng.bit_generator.state, []
-            for clip in clips:
-                rng.bit_generator.state = state  # replay the same draws
-                clip = augment_clip(clip, rng)
-                if self.degrade and rng.random() < self.degrade:
-                    clip = degrade_clip(clip, rng)
-                augmented.append(clip)
-            clips = augmented
-        if self.perturbations:  # seeded per clip: the same degradation whatever the batch order
-            clips = [perturb_clip(c, self.perturbations, np.random.default_rng([self.seed, i])) for c in clips]
-        x = [clip_to_tensor(c, self.region, self.input_size) for c in clips]
-        if not self.pseudo_fakes:
-            return x[0], torch.tensor(labels[0])
-        return torch.stack(x), torch.tensor(labels)
-
-
-def pair_collate(batch: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """A batch of ClipDataset items with pseudo-fakes (one or two clips each) -> one batch of clips."""
-    return torch.cat([x for x, _ in batch]), torch.cat([y for _, y in batch])
-
-
 # --------------------------------------------------------------------------------------------
-# 5. Models
+# 7. Models
 # --------------------------------------------------------------------------------------------
 # Both models are small on purpose (about a hundred thousand parameters): they train in a minute on
 # a laptop CPU and a reader can hold them in their head. Both return one logit per clip
@@ -2448,7 +2520,7 @@ def count_flops(model: nn.Module, clip_shape: tuple[int, ...]) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# 6. Training loop (shared by 03 and 04)
+# 8. Training (one loop, shared by 03 and 04)
 # --------------------------------------------------------------------------------------------
 # One loop for every model, on a CPU, a GPU or many processes started by torchrun. It is built to
 # hold up:
@@ -2580,7 +2652,7 @@ def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str)
     parser.add_argument("--pseudo-fakes", type=parse_pseudo_fakes, default=[], metavar="METHODS",
                         help="learn from real videos: pair every real clip with a fake made from it, fresh every epoch, "
                              f"by one of METHODS: all, or a comma-separated list of {', '.join(PSEUDO_FAKES)} (common.py "
-                             "section 4 says what each does); genuine fakes in the clips stay as they are "
+                             "section 6 says what each does); genuine fakes in the clips stay as they are "
                              "(default: none, genuine fakes only)")
     parser.add_argument("--real-only", action="store_true",
                         help="learn from the real clips alone: leave the genuine fakes of the train and val splits out "
@@ -2695,46 +2767,6 @@ def read_splits(args) -> tuple[list[dict], list[dict], Path, dict]:
                      "the split fractions in 02_make_clips.py" + (", or train on these real videos with --pseudo-fakes"
                                                                  if labels == {"0"} else "") + ".")
     return train_rows, val_rows, faces_dir, settings
-
-
-def spread_clips(rows: list[dict], n: int) -> list[dict]:
-    """At most n clips of each video (the test split's untouched), evenly spread over the video."""
-    by_video: dict[str, list[dict]] = {}
-    for r in rows:
-        by_video.setdefault(r["video_id"], []).append(r)
-    keep = set()
-    for vid, rs in by_video.items():
-        if rs[0]["split"] == "test" or len(rs) <= n:
-            keep.update(r["clip_id"] for r in rs)
-        else:
-            keep.update(rs[int(i)]["clip_id"] for i in np.linspace(0, len(rs) - 1, n).round())
-    return [r for r in rows if r["clip_id"] in keep]
-
-
-def match_sharpness(rows: list[dict], faces_dir: Path, seed: int, bins: int = 5) -> list[dict]:
-    """The training clips redrawn so that real and fake clips have the same distribution of face
-    sharpness (--match-sharpness): otherwise a model can learn which class is the softer one in
-    these sources, a fact about cameras and generators, not about faces in motion.
-
-    Each video's sharpness (face_sharpness) falls into one of `bins` bins (quantiles over the
-    videos); each class keeps its number of clips, but draws them, with replacement, so that its
-    share in each bin is the share of both classes together there. Bins that hold one class only
-    are left out (no match is possible there). Deterministic from the seed."""
-    sharp = {v: face_sharpness(faces_dir / f"{v}.npy") for v in sorted({r["video_id"] for r in rows})}
-    edges = np.quantile(list(sharp.values()), np.linspace(0, 1, bins + 1)[1:-1])
-    bin_of = [int(np.searchsorted(edges, sharp[r["video_id"]])) for r in rows]
-    labels = np.array([r["label"] for r in rows])
-    both = [b for b in range(bins) if {"0", "1"} <= set(labels[np.array(bin_of) == b])]
-    share = np.array([sum(1 for k in bin_of if k == b) for b in both], float)
-    share /= share.sum()
-    rng = np.random.default_rng([seed, 7])
-    out = []
-    for label in ("0", "1"):
-        n = int((labels == label).sum())
-        for b, p in zip(both, share):
-            pool = [r for r, k in zip(rows, bin_of) if k == b and r["label"] == label]
-            out += [pool[i] for i in rng.choice(len(pool), size=int(round(n * p)), replace=True)]
-    return out
 
 
 def dataset_options(config: dict) -> dict:
@@ -3113,7 +3145,7 @@ def end_run(run: Run) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# 7. Metrics
+# 9. Metrics
 # --------------------------------------------------------------------------------------------
 # scikit-learn computes every score it has; we add the few it does not (equal error rate and the
 # presentation-attack error rates of ISO/IEC 30107-3, where a fake is an "attack" and a real video
@@ -3272,18 +3304,8 @@ def paired_groups(items: list[dict]) -> set[str]:
     return {g for g, found in labels.items() if found == {0, 1}}
 
 
-def face_sharpness(faces_npy: Path, n: int = 64) -> float:
-    """How sharp a video's face crops are: the mean variance of the Laplacian of up to n crops
-    spread over the video, in grey levels squared. Footage quality, not a fake's trace: a
-    detector whose scores follow it has learned the camera, not the face."""
-    crops = np.load(faces_npy, mmap_mode="r")
-    pick = np.unique(np.linspace(0, len(crops) - 1, min(n, len(crops))).astype(int))
-    return float(np.mean([cv2.Laplacian(cv2.cvtColor(np.ascontiguousarray(crops[k]), cv2.COLOR_RGB2GRAY),
-                                        cv2.CV_64F).var() for k in pick]))
-
-
 # --------------------------------------------------------------------------------------------
-# 8. Plots
+# 10. Plots
 # --------------------------------------------------------------------------------------------
 # matplotlib without a screen (Agg), PNGs sized for a paper column.
 
