@@ -1829,8 +1829,7 @@ class ClipDataset(torch.utils.data.Dataset):
         self.input_size, self.landmarks = input_size, landmarks
         self.pseudo_fakes = list(pseudo_fakes)
         self.layout: dict[str, tuple[int, np.dtype, tuple]] = {}  # per video: where its frames start in the file
-        self.points: dict[str, np.ndarray] = {}  # per video: its five points per frame (for pseudo-fakes)
-        self.meshes: dict[str, np.ndarray | None] = {}  # per video: its mesh, float16 (None: extracted without)
+        self.metas: dict[str, dict] = {}  # per video: its five points and mesh (meta())
         short = [r["clip_id"] for r in rows if clip_len and int(r["length"]) < clip_len]
         if short:
             raise ValueError(f"{len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames")
@@ -1860,28 +1859,32 @@ class ClipDataset(torch.utils.data.Dataset):
         start = int(row["start"]) + offset
         return np.array(faces[start : start + n])
 
-    def read_points(self, row: dict, offset: int, n: int, size: int) -> np.ndarray:
-        """The five points of the same frames, in pixels [n, 5, 2] (from the video's .meta.npz)."""
-        vid = row.get("fake_of") or row["video_id"]
-        if vid not in self.points:
+    def meta(self, row: dict) -> dict:
+        """What the video's .meta.npz holds for its clips, read once per video: the five points per
+        frame ('points') and the mesh ('mesh', float16 in memory: a 30 s video's mesh is 2 MB instead
+        of 4; its error, a 2000th of the crop, is far below the mesh's own noise); None for either
+        when the video was extracted without it (an older 01; 01 --mesh off, Haar's demo)."""
+        vid = row.get("fake_of") or row["video_id"]  # a pseudo-fake row reads its real video
+        if vid not in self.metas:
             meta = np.load(self.faces_dir / f"{vid}.meta.npz")
-            if "landmarks" not in meta:
-                raise ValueError(f"{self.faces_dir / vid}.meta.npz has no face points (extracted by an older "
-                                 "01_extract_faces.py); extract the faces again to train with pseudo-fakes")
-            self.points[vid] = meta["landmarks"]
+            self.metas[vid] = {"points": meta["landmarks"] if "landmarks" in meta else None,
+                               "mesh": meta["mesh"].astype(np.float16) if "mesh" in meta else None}
+        return self.metas[vid]
+
+    def read_points(self, row: dict, offset: int, n: int, size: int) -> np.ndarray:
+        """The five points of the same frames as read(), in pixels [n, 5, 2]."""
+        points = self.meta(row)["points"]
+        if points is None:
+            vid = row.get("fake_of") or row["video_id"]
+            raise ValueError(f"{self.faces_dir / vid}.meta.npz has no face points (an older 01_extract_faces.py made "
+                             "it); extract the faces again to train with pseudo-fakes")
         start = int(row["start"]) + offset
-        return self.points[vid][start : start + n] * size
+        return points[start : start + n] * size
 
     def read_mesh(self, row: dict, offset: int, n: int) -> np.ndarray | None:
         """The face mesh of the same frames, float32 [n, 468, 3] in crop coordinates (fractions of the
-        crop side), or None when the video was extracted without one (01 --mesh off, Haar's demo)."""
-        vid = row.get("fake_of") or row["video_id"]
-        if vid not in self.meshes:
-            meta = np.load(self.faces_dir / f"{vid}.meta.npz")
-            # float16 in memory: a 30 s video's mesh is 2 MB instead of 4; its error, a 2000th of the
-            # crop, is far below the mesh's own noise.
-            self.meshes[vid] = meta["mesh"].astype(np.float16) if "mesh" in meta else None
-        mesh = self.meshes[vid]
+        crop side), or None when the video was extracted without one."""
+        mesh = self.meta(row)["mesh"]
         start = int(row["start"]) + offset
         return None if mesh is None else mesh[start : start + n].astype(np.float32)
 

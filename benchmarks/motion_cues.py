@@ -1,9 +1,9 @@
 """Motion evidence: how the mouth, jaw, eyes and head move, per video, from the mesh that 01 stores,
 scored under the leave-generator-out folds, alone and fused late with a temporal model's scores.
 
-The temporal models read pixels, and pixels carry the footage's quality (docs/real-footage.md, 'The
-estimate over all shared material'). The face mesh is geometry in eye distances: a blurred or
-smaller face moves the same way. BioLip (arXiv 2604.16808) reads fakes from the kinematics of the
+The temporal models read pixels, and pixels carry the footage's quality (docs/real-footage.md,
+'The estimate over all shared material: seeds, talking heads and the footage-cue floor'). The face
+mesh is geometry in eye distances: a blurred or smaller face moves the same way. BioLip (arXiv 2604.16808) reads fakes from the kinematics of the
 lip points alone; this script asks whether such per-video statistics find the shared material's
 generators they never saw. Per video, from the mesh aligned onto its mean face (common.align_meshes):
 
