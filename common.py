@@ -1743,6 +1743,18 @@ def perturb_clip(frames: np.ndarray, perturbations: list[tuple[str, float]], rng
     return np.stack(out)
 
 
+def face_sharpness(faces_npy: Path, n: int = 64) -> float:
+    """How sharp a video's face crops are: the mean variance of the Laplacian of up to n crops
+    spread over the video, in grey levels squared. Footage quality, not a fake's trace: a
+    detector whose scores follow it has learned the camera, not the face."""
+    crops = np.load(faces_npy, mmap_mode="r")
+    pick = np.unique(np.linspace(0, len(crops) - 1, min(n, len(crops))).astype(int))
+    return float(np.mean([cv2.Laplacian(cv2.cvtColor(np.ascontiguousarray(crops[k]), cv2.COLOR_RGB2GRAY),
+                                        cv2.CV_64F).var() for k in pick]))
+
+
+# Which clips training draws (03/04 --clips-per-video and --match-sharpness; 05 draws the
+# validation clips of a run as its training did).
 def spread_clips(rows: list[dict], n: int) -> list[dict]:
     """At most n clips of each video (the test split's untouched), evenly spread over the video."""
     by_video: dict[str, list[dict]] = {}
@@ -1783,16 +1795,7 @@ def match_sharpness(rows: list[dict], faces_dir: Path, seed: int, bins: int = 5)
     return out
 
 
-def face_sharpness(faces_npy: Path, n: int = 64) -> float:
-    """How sharp a video's face crops are: the mean variance of the Laplacian of up to n crops
-    spread over the video, in grey levels squared. Footage quality, not a fake's trace: a
-    detector whose scores follow it has learned the camera, not the face."""
-    crops = np.load(faces_npy, mmap_mode="r")
-    pick = np.unique(np.linspace(0, len(crops) - 1, min(n, len(crops))).astype(int))
-    return float(np.mean([cv2.Laplacian(cv2.cvtColor(np.ascontiguousarray(crops[k]), cv2.COLOR_RGB2GRAY),
-                                        cv2.CV_64F).var() for k in pick]))
-
-
+# The clip loader: what 03/04 train on and 05 tests.
 class ClipDataset(torch.utils.data.Dataset):
     """Clips listed in clips.csv, read lazily from the memory-mapped face arrays.
 
@@ -3310,7 +3313,9 @@ def paired_groups(items: list[dict]) -> set[str]:
 # --------------------------------------------------------------------------------------------
 # 10. Plots
 # --------------------------------------------------------------------------------------------
-# matplotlib without a screen (Agg), PNGs sized for a paper column.
+# The figures of 05's report (ROC curves, training curves, confusion matrices, score histograms),
+# the timeline of 05 --video with the face's signals under it, and the contact sheet of 03/04
+# --contact-sheet: matplotlib without a screen (Agg), PNGs sized for a paper column.
 
 
 def _pyplot():
