@@ -613,14 +613,10 @@ MESH_POINTS = {"nose_tip": 1, "chin": 152, "forehead": 10,
                "lip_top": 13, "lip_bottom": 14, "mouth_right": 61, "mouth_left": 291,
                "right_eye_outer": 33, "right_eye_inner": 133, "left_eye_inner": 362, "left_eye_outer": 263,
                "right_lid_top": 159, "right_lid_bottom": 145, "left_lid_top": 386, "left_lid_bottom": 374}
-# The outlines MediaPipe draws (its FACEMESH_LIPS, FACEMESH_FACE_OVAL, eye and brow contours), as
-# point lists: the masks of the pseudo-fakes follow them, and the landmark model reads them.
+# Outlines MediaPipe draws (its FACEMESH_LIPS and brow contours), as point lists: the landmark
+# model reads the lips, the pseudo-fakes' masks leave out the forehead above the brows.
 MESH_LIPS_OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146]
 MESH_LIPS_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95]
-MESH_FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
-                  148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
-MESH_RIGHT_EYE = [33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7]
-MESH_LEFT_EYE = [362, 398, 384, 385, 386, 387, 388, 466, 263, 249, 390, 373, 374, 380, 381, 382]
 MESH_BROWS = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
 # The lower face: the jaw line from ear to ear under the chin (a part of the oval), for the landmark model.
 MESH_JAW = [234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454]
