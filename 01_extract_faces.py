@@ -40,8 +40,8 @@ again and it skips the videos already done. Status of a video in index.csv:
 With --demo it first writes a synthetic talking-face dataset (real videos and four kinds of
 temporal deepfakes, see common.py section 2) to data/videos, then extracts it.
 
-The code: main() and extract_one() below; the work is in common.py, section 3 "Face detection and
-tracking": common.make_detector (YuNet or Haar), common.extract_faces (detect, track, fill gaps,
+The code: main() and extract_one() below; the work is in common.py, section 3 "Face detection,
+tracking and the mesh": common.make_detector (YuNet or Haar), common.extract_faces (detect, track, fill gaps,
 smooth, crop), class FaceMesh; the video is read in section 1, the demo set drawn in section 2,
 the dataset layouts listed in section 4 (common.list_manifest, common.list_ffpp, ...). In what
 order to read them: docs/reading-the-code.md.

@@ -28,7 +28,7 @@ and the real videos of its people, training on the rest but those people. One mo
 then 05_evaluate.py --pool scores every video once, by the model that never saw its generator
 or its person (docs/real-footage.md, "Choosing by transfer").
 
-The code: main() below; the clips and splits are in common.py, section 4 "Datasets and clips":
+The code: main() below; the clips and splits are in common.py, section 4 "Datasets, groups, splits and folds":
 common.clip_windows (windows that never span a gap), common.group_split (by person),
 common.leave_generator_out (--folds). In what order to read them: docs/reading-the-code.md.
 

@@ -15,12 +15,13 @@ With --pseudo-fakes (real videos, docs/real-footage.md), every real clip comes w
 made from it, fresh every epoch. It prints the model's parameter count and FLOPs per clip, what it
 learns from, then one line per epoch ('*': the best validation AUC so far, saved in best.pt). The training
 loop, its flags (--resume, --region, --clip-len, --schedule, ...) and torchrun are common.py's
-section 6 and docs/scripts.md, "03 and 04: training".
+section 8 and docs/scripts.md, "03 and 04: training".
 
-The code: the model is common.py, class CNNLSTM (section 5 "Models"; it encodes each frame with
-class FrameEncoder), built in main() below; the training loop is common.train (section 6 "Training
-loop"); the clips it learns from, class ClipDataset (section 4). In what order to read them:
-docs/reading-the-code.md.
+The code: the model is common.py, class CNNLSTM (section 7 "Models"; it encodes each frame with
+class FrameEncoder), built in main() below; the training loop is common.train (section 8
+"Training"); the clips it learns from, class ClipDataset (section 5 "Clips, augmentation and
+perturbation"), and their pseudo-fakes, common.make_pseudo_fake (section 6 "Pseudo-fakes"). In
+what order to read them: docs/reading-the-code.md.
 
 Run:
     python 03_train_cnn_lstm.py                                          # CNN-LSTM
@@ -60,6 +61,9 @@ def parse_args(argv=None):
         args.input = "rgb" if args.temporal == "mean" or args.encoder == "lite0" else "diff"
     if args.input == "landmarks" and args.encoder != "small":
         p.error("--input landmarks reads the face mesh, not pixels: it has no image --encoder")
+    if args.input == "landmarks" and args.pseudo_fakes:
+        p.error("--input landmarks learns from genuine fakes only: its mesh-level pseudo-fakes were retired "
+                "(docs/real-footage.md), and pixel pseudo-fakes are no input for it")
     return args
 
 

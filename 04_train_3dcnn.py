@@ -8,9 +8,10 @@ Writes  --out (default runs/c3d): config.json (every setting), metrics.csv (one 
 at once: frame-to-frame changes (a mouth that stutters, a face that flickers) are what its first
 layer measures. Same training loop, data, flags and metrics as step 3; only the model differs.
 
-The code: the model is common.py, class C3D (section 5 "Models"), built in main() below; the
-training loop is common.train (section 6 "Training loop"); the clips it learns from, class
-ClipDataset (section 4). In what order to read them: docs/reading-the-code.md.
+The code: the model is common.py, class C3D (section 7 "Models"), built in main() below; the
+training loop is common.train (section 8 "Training"); the clips it learns from, class ClipDataset
+(section 5 "Clips, augmentation and perturbation"), and their pseudo-fakes, common.make_pseudo_fake
+(section 6 "Pseudo-fakes"). In what order to read them: docs/reading-the-code.md.
 
 Run:
     python 04_train_3dcnn.py

@@ -19,9 +19,9 @@ A video's score is the mean of its clips' P(fake). The threshold "val" is the eq
 point of the validation split (never the test split): there, fakes missed = reals flagged.
 
 The code: evaluate_run() and main() below; each run's model is rebuilt from its config by
-common.build_model (common.py, section 5 "Models": class CNNLSTM or class C3D); the scores are
-common.binary_metrics, common.equal_error_rate and common.bootstrap_ci (section 7 "Metrics"), the
-figures section 8 "Plots"; --video is judge_video() below, with common.extract_faces (section 3).
+common.build_model (common.py, section 7 "Models": class CNNLSTM or class C3D); the scores are
+common.binary_metrics, common.equal_error_rate and common.bootstrap_ci (section 9 "Metrics"), the
+figures section 10 "Plots"; --video is judge_video() below, with common.extract_faces (section 3).
 In what order to read them: docs/reading-the-code.md.
 
 Run:
@@ -403,6 +403,10 @@ def evaluate_run(run: Path, args, device) -> dict:
         val_rows = [r for r in val_rows if r["label"] == "0"]
     if config.get("clips_per_video"):
         val_rows = common.spread_clips(val_rows, config["clips_per_video"])
+    retired = [m for m in config.get("pseudo_fakes") or [] if m not in common.PSEUDO_FAKES]
+    if retired:  # the first recipe's families: their code is in git's history, not here
+        sys.exit(f"error: {run.name} learned from the retired pseudo-fakes {', '.join(retired)}: evaluate it with "
+                 "the commit that still makes them (docs/real-footage.md, \"What was tried and retired\").")
     val_rows = common.pseudo_rows(val_rows, config.get("pseudo_fakes") or [], config["seed"])
     # The model sees what it saw in training: the same region of the face, windows of the length it
     # was trained on (the centre window of each longer clip, as in validation), the same input size,
@@ -412,7 +416,7 @@ def evaluate_run(run: Path, args, device) -> dict:
         test_set = common.ClipDataset(test_rows, test_faces, seed=args.seed, perturbations=args.perturbations, **seen)
         val_set = common.ClipDataset(val_rows, Path(config["faces"]), seed=config["seed"], **seen)
     except ValueError as err:
-        if "swap" in str(err) or "pseudo-fakes" in str(err) or "mesh" in str(err):
+        if "pseudo-fakes" in str(err) or "mesh" in str(err):
             sys.exit(f"error: {run.name}: {err}.")
         sys.exit(f"error: {run.name} was trained on clips of {config['clip_len']} frames, but {err} in "
                  f"{test_dir / 'clips.csv'}. Cut clips at least that long with 02_make_clips.py --clip-len.")

@@ -1,13 +1,20 @@
-"""Shared code for the five numbered scripts, in the order a video travels through the pipeline:
+"""Shared code for the five numbered scripts, in the order a video travels through the pipeline.
+The table of contents (search for "# N." to jump to a section):
 
-    1. video I/O                      read frames, write videos atomically
-    2. demo data                      a synthetic talking-face dataset with temporal deepfakes
-    3. face detection and tracking    Haar or YuNet, one smoothed face track per video, crops
-    4. datasets and clips             index.csv / clips.csv, leakage-free splits, the clip loader
-    5. models                         frame CNN, CNN-LSTM (and the frame-level baseline), C3D
-    6. training loop                  one loop for every model, used by 03 and 04
-    7. metrics                        clip- and video-level scores, computed with scikit-learn
-    8. plots                          ROC curves and training curves for the report
+    1. video I/O                        read frames, write videos and tables atomically
+    2. demo data                        a synthetic talking-face dataset with temporal deepfakes
+    3. detection, tracking, the mesh    Haar or YuNet, one smoothed face track per video, crops,
+                                        the 468-point face mesh and the signals read from it
+    4. datasets, groups, splits, folds  dataset layouts -> index.csv, people as groups, leakage-free
+                                        splits, generator families, leave-generator-out folds
+    5. clips, augmentation, perturbation  clip_to_tensor (the one preprocessing), augmentation and
+                                        degradations, which clips training draws, the clip loader
+    6. pseudo-fakes                     self-blended fakes of real clips, to learn from real videos
+    7. models                           frame CNN, CNN-LSTM (and the frame-level baseline), C3D,
+                                        the ImageNet encoder, the landmark model
+    8. training                         one loop for every model, used by 03 and 04
+    9. metrics                          clip- and video-level scores, intervals, paired differences
+   10. plots                            ROC curves, training curves, timelines for the report
 
 Nothing here is a script: run 01_extract_faces.py ... 05_evaluate.py (see README.md).
 """
@@ -446,13 +453,15 @@ def make_demo_identity(out_dir: Path, i: int, frames: int, size: int, fps: float
 
 
 # --------------------------------------------------------------------------------------------
-# 3. Face detection and tracking
+# 3. Face detection, tracking and the mesh
 # --------------------------------------------------------------------------------------------
 # A detector finds face boxes in one frame. Detection runs on a copy of the frame scaled to at
 # most `detect_width` pixels wide (faces in talking-head video are large, and detectors are far
 # faster on small images); boxes are mapped back to full resolution. Per-frame boxes jitter by a
 # few pixels, and a temporal model would read that jitter as facial motion, so we follow one face
 # through the video, fill short gaps by interpolation and smooth the track before cropping.
+# Then the face mesh (468 points, where 01 measures it) and the signals read from it: how the
+# mouth, jaw, eyes and head move, frame by frame.
 
 YUNET_URL = ("https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/"
              "face_detection_yunet_2023mar.onnx")
@@ -529,7 +538,7 @@ def resolve_detector(name: str, model_path: str | None = None) -> tuple[str, str
 
 # The five face points every detector gives (YuNet's landmarks), in this order, as (x, y). "Right"
 # and "left" are as seen in the image: the first eye is the one nearer x = 0. Masks for the
-# pseudo-fakes (section 4) are drawn from them.
+# pseudo-fakes (section 6) are drawn from them.
 POINTS = ("eye_1", "eye_2", "nose", "mouth_1", "mouth_2")
 # Where YuNet's points fall inside a Haar box, as fractions of its side (the median over 164 frames
 # of the shared real clips on which both detectors found the face): an estimate, not a detection.
@@ -604,16 +613,12 @@ MESH_POINTS = {"nose_tip": 1, "chin": 152, "forehead": 10,
                "lip_top": 13, "lip_bottom": 14, "mouth_right": 61, "mouth_left": 291,
                "right_eye_outer": 33, "right_eye_inner": 133, "left_eye_inner": 362, "left_eye_outer": 263,
                "right_lid_top": 159, "right_lid_bottom": 145, "left_lid_top": 386, "left_lid_bottom": 374}
-# The outlines MediaPipe draws (its FACEMESH_LIPS, FACEMESH_FACE_OVAL, eye and brow contours), as
-# point lists: the masks of the pseudo-fakes follow them, and the landmark model reads them.
+# Outlines MediaPipe draws (its FACEMESH_LIPS and brow contours), as point lists: the landmark
+# model reads the lips, the pseudo-fakes' masks leave out the forehead above the brows.
 MESH_LIPS_OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146]
 MESH_LIPS_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95]
-MESH_FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
-                  148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
-MESH_RIGHT_EYE = [33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7]
-MESH_LEFT_EYE = [362, 398, 384, 385, 386, 387, 388, 466, 263, 249, 390, 373, 374, 380, 381, 382]
 MESH_BROWS = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
-# The lower face: the jaw line from ear to ear under the chin (a part of the oval), for lipsync's mask.
+# The lower face: the jaw line from ear to ear under the chin (a part of the oval), for the landmark model.
 MESH_JAW = [234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454]
 
 
@@ -974,13 +979,13 @@ def face_signals(mesh: np.ndarray) -> dict[str, np.ndarray]:
             "roll": np.degrees(np.arctan2(axes[:, 0, 1], axes[:, 0, 0]))}
 
 # --------------------------------------------------------------------------------------------
-# 4. Datasets and clips
+# 4. Datasets, groups, splits and folds
 # --------------------------------------------------------------------------------------------
-# 01 writes one face array per video; 02 cuts them into fixed-length windows (clips) and splits
-# the videos into train/val/test by *group* (the person), so nobody's real video trains the model
-# while their fake tests it. A clip is a window into a memory-mapped array: nothing is copied.
-# `clip_to_tensor` is the one preprocessing function: training, evaluation and single-video
-# prediction all go through it, so a model never sees a differently prepared input.
+# 01 turns a dataset, whatever its layout, into one list of videos (index.csv); 02 splits them
+# into train/val/test by *group* (the person), so nobody's real video trains the model while
+# their fake tests it, or deals the generators into leave-generator-out folds. Here: the layout
+# readers, where the data came from, the splits, the people filed under two names, and the
+# families of generators that the folds and the reports keep apart.
 
 # Dataset layouts. Each published dataset keeps its videos and labels its own way; a layout
 # reader turns a dataset folder into one list of items, {video_id, path, label (0 real, 1 fake),
@@ -1552,6 +1557,16 @@ def leave_generator_out(videos: list[dict], k: int, seed: int, val: float = 0.15
     return splits
 
 
+# --------------------------------------------------------------------------------------------
+# 5. Clips, augmentation and perturbation
+# --------------------------------------------------------------------------------------------
+# A clip is a window into a memory-mapped face array: nothing is copied. `clip_to_tensor` is the
+# one preprocessing function: training, evaluation and single-video prediction all go through
+# it, so a model never sees a differently prepared input. Around it: what the landmark model
+# reads instead of pixels, the augmentation that keeps a clip consistent over time, the
+# degradations (training's --degrade, 05's --perturb), which clips training draws, and
+# ClipDataset, the loader that reads them (with a pseudo-fake of each real clip: section 6).
+
 # Regions of the face crop, as fractions of its height and width: (top, bottom, left, right).
 # A crop is the detector's box enlarged by a margin and moved down to keep the chin (see
 # crop_square), so the eyes sit about a third of the way down and the mouth about two thirds:
@@ -1724,43 +1739,240 @@ def perturb_clip(frames: np.ndarray, perturbations: list[tuple[str, float]], rng
     return np.stack(out)
 
 
-# Pseudo-fakes: fakes made from real clips, for learning from real videos alone.
+def face_sharpness(faces_npy: Path, n: int = 64) -> float:
+    """How sharp a video's face crops are: the mean variance of the Laplacian of up to n crops
+    spread over the video, in grey levels squared. Footage quality, not a fake's trace: a
+    detector whose scores follow it has learned the camera, not the face."""
+    crops = np.load(faces_npy, mmap_mode="r")
+    pick = np.unique(np.linspace(0, len(crops) - 1, min(n, len(crops))).astype(int))
+    return float(np.mean([cv2.Laplacian(cv2.cvtColor(np.ascontiguousarray(crops[k]), cv2.COLOR_RGB2GRAY),
+                                        cv2.CV_64F).var() for k in pick]))
+
+
+# Which clips training draws (03/04 --clips-per-video and --match-sharpness; 05 draws the
+# validation clips of a run as its training did).
+def spread_clips(rows: list[dict], n: int) -> list[dict]:
+    """At most n clips of each video (the test split's untouched), evenly spread over the video."""
+    by_video: dict[str, list[dict]] = {}
+    for r in rows:
+        by_video.setdefault(r["video_id"], []).append(r)
+    keep = set()
+    for vid, rs in by_video.items():
+        if rs[0]["split"] == "test" or len(rs) <= n:
+            keep.update(r["clip_id"] for r in rs)
+        else:
+            keep.update(rs[int(i)]["clip_id"] for i in np.linspace(0, len(rs) - 1, n).round())
+    return [r for r in rows if r["clip_id"] in keep]
+
+
+def match_sharpness(rows: list[dict], faces_dir: Path, seed: int, bins: int = 5) -> list[dict]:
+    """The training clips redrawn so that real and fake clips have the same distribution of face
+    sharpness (--match-sharpness): otherwise a model can learn which class is the softer one in
+    these sources, a fact about cameras and generators, not about faces in motion.
+
+    Each video's sharpness (face_sharpness) falls into one of `bins` bins (quantiles over the
+    videos); each class keeps its number of clips, but draws them, with replacement, so that its
+    share in each bin is the share of both classes together there. Bins that hold one class only
+    are left out (no match is possible there). Deterministic from the seed."""
+    sharp = {v: face_sharpness(faces_dir / f"{v}.npy") for v in sorted({r["video_id"] for r in rows})}
+    edges = np.quantile(list(sharp.values()), np.linspace(0, 1, bins + 1)[1:-1])
+    bin_of = [int(np.searchsorted(edges, sharp[r["video_id"]])) for r in rows]
+    labels = np.array([r["label"] for r in rows])
+    both = [b for b in range(bins) if {"0", "1"} <= set(labels[np.array(bin_of) == b])]
+    share = np.array([sum(1 for k in bin_of if k == b) for b in both], float)
+    share /= share.sum()
+    rng = np.random.default_rng([seed, 7])
+    out = []
+    for label in ("0", "1"):
+        n = int((labels == label).sum())
+        for b, p in zip(both, share):
+            pool = [r for r, k in zip(rows, bin_of) if k == b and r["label"] == label]
+            out += [pool[i] for i in rng.choice(len(pool), size=int(round(n * p)), replace=True)]
+    return out
+
+
+# The clip loader: what 03/04 train on and 05 tests.
+class ClipDataset(torch.utils.data.Dataset):
+    """Clips listed in clips.csv, read lazily from the memory-mapped face arrays.
+
+    augment: training augmentation; perturbations: degradations for robustness tests (05).
+    region: the part of the face the model sees (REGIONS). clip_len: frames per clip, when the
+    model is trained on shorter windows than clips.csv's: the window is drawn at random within the
+    clip when augmenting, else it is the centre one (validation, testing).
+    pseudo_fakes: pseudo-fake families (PSEUDO_FAKES, section 6) for training on real videos: each
+    real clip then comes as a pair, itself and a pseudo-fake of it (a family drawn per clip and
+    epoch), with the same augmentation, so the two differ only by the fake; a genuine fake comes
+    alone. Use pair_collate in the DataLoader. A row with a 'pseudo' field (05's tests of the
+    families on held-out people) is always turned into that family's fake.
+
+    Every random choice for clip i in epoch e comes from a generator seeded with (seed, e, i), not
+    from one generator that advances as clips are drawn. So the dataset has no state to save for
+    --resume, each DataLoader worker process draws what the main process would have drawn (a
+    shared generator is copied into every worker, which then repeat each other's choices), and
+    the results do not depend on --workers. Call set_epoch(e) before each epoch.
+
+    input_size: the model's input side; larger crops are shrunk to it (clip_to_tensor) after any
+    pseudo-fake was made on the crops as 01 kept them (the face's own resolution).
+    landmarks: give the landmark model its input (landmark_features of the clip's mesh, [T, D])
+    instead of pixels; it learns from genuine fakes only.
+    """
+
+    def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0,
+                 perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None,
+                 pseudo_fakes: list[str] = (), degrade: float = 0.0, input_size: int | None = None,
+                 landmarks: bool = False):
+        self.rows, self.faces_dir, self.augment, self.degrade = rows, Path(faces_dir), augment, degrade
+        self.perturbations = list(perturbations)
+        self.seed, self.epoch = seed, 0
+        self.region, self.clip_len = region, clip_len
+        self.input_size, self.landmarks = input_size, landmarks
+        self.pseudo_fakes = list(pseudo_fakes)
+        self.layout: dict[str, tuple[int, np.dtype, tuple]] = {}  # per video: where its frames start in the file
+        self.metas: dict[str, dict] = {}  # per video: its five points and mesh (meta())
+        short = [r["clip_id"] for r in rows if clip_len and int(r["length"]) < clip_len]
+        if short:
+            raise ValueError(f"{len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames")
+        if landmarks and (self.pseudo_fakes or any(r.get("pseudo") for r in rows)):
+            raise ValueError("the landmark model learns from genuine fakes only: its mesh-level pseudo-fakes were "
+                             "retired (docs/real-footage.md), and pixel pseudo-fakes are no input for it")
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self):
+        return len(self.rows)
+
+    def read(self, row: dict, offset: int, n: int) -> np.ndarray:
+        """The n frames of a clip from `offset` on: a writable copy, uint8 [n, S, S, 3]."""
+        # Map the file, copy the window, unmap (when `faces` goes out of scope). Keeping every
+        # video mapped would save a little time, but the pages read would stay in this process's
+        # resident memory, which would then grow with the size of the dataset. The .npy header is
+        # read once per video: parsing it costs more than mapping the file.
+        vid = row.get("fake_of") or row["video_id"]  # a pseudo-fake row reads its real video
+        path = self.faces_dir / f"{vid}.npy"
+        if vid not in self.layout:
+            header = np.load(path, mmap_mode="r")
+            self.layout[vid] = header.offset, header.dtype, header.shape
+        at, dtype, shape = self.layout[vid]
+        faces = np.memmap(path, dtype=dtype, mode="r", offset=at, shape=shape)
+        start = int(row["start"]) + offset
+        return np.array(faces[start : start + n])
+
+    def meta(self, row: dict) -> dict:
+        """What the video's .meta.npz holds for its clips, read once per video: the five points per
+        frame ('points') and the mesh ('mesh', float16 in memory: a 30 s video's mesh is 2 MB instead
+        of 4; its error, a 2000th of the crop, is far below the mesh's own noise); None for either
+        when the video was extracted without it (an older 01; 01 --mesh off, Haar's demo)."""
+        vid = row.get("fake_of") or row["video_id"]  # a pseudo-fake row reads its real video
+        if vid not in self.metas:
+            meta = np.load(self.faces_dir / f"{vid}.meta.npz")
+            self.metas[vid] = {"points": meta["landmarks"] if "landmarks" in meta else None,
+                               "mesh": meta["mesh"].astype(np.float16) if "mesh" in meta else None}
+        return self.metas[vid]
+
+    def read_points(self, row: dict, offset: int, n: int, size: int) -> np.ndarray:
+        """The five points of the same frames as read(), in pixels [n, 5, 2]."""
+        points = self.meta(row)["points"]
+        if points is None:
+            vid = row.get("fake_of") or row["video_id"]
+            raise ValueError(f"{self.faces_dir / vid}.meta.npz has no face points (an older 01_extract_faces.py made "
+                             "it); extract the faces again to train with pseudo-fakes")
+        start = int(row["start"]) + offset
+        return points[start : start + n] * size
+
+    def read_mesh(self, row: dict, offset: int, n: int) -> np.ndarray | None:
+        """The face mesh of the same frames, float32 [n, 468, 3] in crop coordinates (fractions of the
+        crop side), or None when the video was extracted without one."""
+        mesh = self.meta(row)["mesh"]
+        start = int(row["start"]) + offset
+        return None if mesh is None else mesh[start : start + n].astype(np.float32)
+
+    def pseudo_fake(self, i: int, frames: np.ndarray, offset: int, method: str | None, with_mask: bool = False):
+        """A pseudo-fake of clip i (frames: its window from `offset`): the given method, or one drawn
+        (and its mask, with_mask: for the contact sheet)."""
+        rng = np.random.default_rng([self.seed, self.epoch, i, 1])  # apart from the augmentation's draws
+        row, n, size = self.rows[i], len(frames), frames.shape[1]
+        if method is None:
+            method = str(rng.choice(self.pseudo_fakes))
+        mesh = self.read_mesh(row, offset, n)
+        fake, mask = make_pseudo_fake(method, frames, self.read_points(row, offset, n, size), rng,
+                                      mesh=None if mesh is None else mesh[..., :2] * size)
+        return (fake, mask) if with_mask else fake
+
+    def __getitem__(self, i):
+        row = self.rows[i]
+        length = int(row["length"])
+        n = self.clip_len or length
+        offset = (length - n) // 2  # the centre window (all of the clip when n == length)
+        if self.augment:
+            rng = np.random.default_rng([self.seed, self.epoch, i])
+            offset = int(rng.integers(0, length - n + 1))
+        if self.landmarks:
+            mesh = self.read_mesh(row, offset, n)
+            if mesh is None:
+                raise ValueError(f"{self.faces_dir / row['video_id']}.meta.npz has no face mesh: extract the faces "
+                                 "again with the mesh (01_extract_faces.py --mesh on) to train or test the landmark model")
+            return torch.from_numpy(landmark_features(mesh)), torch.tensor(float(row["label"]))
+        clips = [self.read(row, offset, n)]
+        labels = [float(row["label"])]
+        if row.get("pseudo"):  # a test of one family: this clip's fake only
+            clips, labels = [self.pseudo_fake(i, clips[0], offset, row["pseudo"])], [1.0]
+        elif self.pseudo_fakes and row["label"] == "0":  # training pair: the clip and its fake
+            clips.append(self.pseudo_fake(i, clips[0], offset, None))
+            labels.append(1.0)
+        if self.augment:  # the same flip, shift, colour (and degradation) for both clips of a pair
+            state, augmented = rng.bit_generator.state, []
+            for clip in clips:
+                rng.bit_generator.state = state  # replay the same draws
+                clip = augment_clip(clip, rng)
+                if self.degrade and rng.random() < self.degrade:
+                    clip = degrade_clip(clip, rng)
+                augmented.append(clip)
+            clips = augmented
+        if self.perturbations:  # seeded per clip: the same degradation whatever the batch order
+            clips = [perturb_clip(c, self.perturbations, np.random.default_rng([self.seed, i])) for c in clips]
+        x = [clip_to_tensor(c, self.region, self.input_size) for c in clips]
+        if not self.pseudo_fakes:
+            return x[0], torch.tensor(labels[0])
+        return torch.stack(x), torch.tensor(labels)
+
+
+def pair_collate(batch: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of ClipDataset items with pseudo-fakes (one or two clips each) -> one batch of clips."""
+    return torch.cat([x for x, _ in batch]), torch.cat([y for _, y in batch])
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Pseudo-fakes
+# --------------------------------------------------------------------------------------------
+# Fakes made from real clips, for learning from real videos alone (03/04 --pseudo-fakes).
 # Self-Blended Images (Shiohara and Yamasaki, CVPR 2022) showed that a detector trained on real
 # faces and on faces blended with a slightly altered copy of themselves learns the traces that
 # blending leaves (a seam, a colour step, two outlines), and finds them in deepfakes it never saw.
 # FakeSTormer (ICCV 2025) did the same for whole clips, one set of settings held over the frames.
-# Our models see time, so the fakes here are also wrong *in time*. Each family imitates one kind
-# of generator, and each is drawn afresh for every clip in every epoch, from (seed, epoch, clip):
+# Our models see time, so the one family here, `selfblend`, is also wrong *in time*: a copy of the
+# face with other colours, sharpness and scale blended in through a mask, its settings held over
+# the clip, drifting, or jittering frame to frame (the flicker of per-frame swapping). It is drawn
+# afresh for every clip in every epoch, from (seed, epoch, clip).
 #
-#   lipsync    the mouth and jaw of each frame replaced by the same person's mouth from another
-#              moment (held, skipped or shifted in time), moved onto this frame's mouth and
-#              blended through a feathered mask: the mouth stops moving with the cheeks and chin.
-#   selfblend  SBI on a clip: a copy of the face with other colours, sharpness and scale blended in
-#              through a mask; its settings held over the clip, drifting, or jittering frame to frame
-#              (the flicker of per-frame swapping).
-#   swap       the inner face of another real person of the same split, aligned on this frame's
-#              five points, colour-matched and blended in: someone else's expressions on this head.
-#   reanimate  one frame of the clip warped along the clip's own five-point track: the head and
-#              mouth corners move, but skin and eyes are one frozen picture, as when a generator
-#              animates a single photo; the mouth either never opens or is the real one, still
-#              moving (audio-driven generators make the mouth and animate the rest).
-#   restore    the inner face smoothed by an edge-preserving filter and sharpened, frame by frame,
-#              as face restoration (GFPGAN, CodeFormer) leaves the faces of many lip-sync tools and
-#              generators: too clean a skin, too crisp an outline, sometimes flickering.
+# The first recipe had four more families (lipsync, swap, reanimate, restore) and the landmark
+# model its own, made in the mesh; the estimates on genuine fakes kept none of them
+# (docs/real-footage.md, "What was tried and retired", says what each measured and which commit
+# still has it).
 #
 # Masks follow the face's mesh where 01 measured it: the convex hull of its 468 points, with
-# SBI's variants (without the forehead, elastically deformed, blurred and eroded: mesh_mask),
-# and the lips or the lower face for lipsync. Without a mesh, an ellipse scaled from the five
-# points (eyes, nose tip, mouth corners; POINTS). The shape is drawn once per clip; its position
-# follows the face. Every function returns the fake clip and its mask: pixels where the mask is 0
-# are the real clip's, untouched (a test checks that).
+# SBI's variants (without the forehead, elastically deformed, blurred and eroded: mesh_mask).
+# Without a mesh (the drawn demo faces, 01 --mesh off), an ellipse scaled from the five points
+# (eyes, nose tip, mouth corners; POINTS). The shape is drawn once per clip; its position follows
+# the face. A fake comes with its mask: pixels where the mask is 0 are the real clip's, untouched
+# (a test checks that).
 #
 # Fakes are made at the face's own resolution: 01 keeps crops larger than the model's input
 # (--size 128 for a 64-pixel model), a fake is blended there, and only then are the real clip and
 # its fake shrunk alike to the model's input (clip_to_tensor), as SBI blends at full resolution
 # and then resizes. Its seams and blurs are then a pixel or two wide, as a generator's are.
 
-PSEUDO_FAKES = ("lipsync", "selfblend", "swap", "reanimate", "restore")
+PSEUDO_FAKES = ("selfblend",)
 
 
 def face_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float, float]:
@@ -1772,33 +1984,28 @@ def face_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float
             float(np.degrees(np.arctan2(dy, dx))))
 
 
-def mask_shape(rng: np.random.Generator, region: str) -> dict:
+def mask_shape(rng: np.random.Generator) -> dict:
     """The random shape of a clip's mask, drawn once and held over its frames: the size of the
     ellipse, a wobble of its outline (12 radii) and the width of its feathered edge; and, for masks
     drawn from the mesh, SBI's variants: with or without the forehead, an elastic deformation (the
-    seed of its field), the two blurs around the erosion, and for the mouth the lips alone or the
-    whole lower face."""
-    return {"region": region, "sx": rng.uniform(0.85, 1.15), "sy": rng.uniform(0.85, 1.15),
-            "wobble": rng.uniform(0.92, 1.08, 12), "feather": rng.uniform(0.08, 0.25),
-            "forehead": bool(rng.random() >= 0.25), "elastic": int(rng.integers(2**31)),
-            "blur1": rng.uniform(0.005, 0.025), "blur2": rng.uniform(0.01, 0.04),
-            "lips_only": bool(rng.random() < 0.5), "grow": rng.uniform(1.3, 1.7)}
+    seed of its field) and the two blurs around the erosion."""
+    shape = {"sx": rng.uniform(0.85, 1.15), "sy": rng.uniform(0.85, 1.15),
+             "wobble": rng.uniform(0.92, 1.08, 12), "feather": rng.uniform(0.08, 0.25),
+             "forehead": bool(rng.random() >= 0.25), "elastic": int(rng.integers(2**31)),
+             "blur1": rng.uniform(0.005, 0.025), "blur2": rng.uniform(0.01, 0.04)}
+    rng.random(), rng.uniform(1.3, 1.7)  # the retired lipsync's mouth masks: drawn still, so every fake stays as it was
+    return shape
 
 
 def region_mask(points: np.ndarray, size: int, shape: dict, mesh: np.ndarray | None = None) -> np.ndarray:
-    """Feathered mask in [0, 1], float32 [size, size], of one frame.
-
-    face: the inner face, from the brows to the chin and cheek to cheek (where a swap's seam runs);
-    mouth: the mouth, jaw and chin below the nose. With the frame's mesh ([468, 2] pixels) the
-    mask follows the face itself (mesh_mask); without it, an ellipse from the five points.
+    """Feathered mask of the inner face (from the brows to the chin and cheek to cheek, where a
+    swap's seam runs) in [0, 1], float32 [size, size], of one frame. With the frame's mesh ([468, 2]
+    pixels) the mask follows the face itself (mesh_mask); without it, an ellipse from the five points.
     """
     if mesh is not None:
         return mesh_mask(mesh, points, size, shape)
     eyes, mouth, d_eye, d_em, roll = face_frame(points)
-    if shape["region"] == "face":
-        centre, axes = (eyes + mouth) / 2 + [0, 0.2 * d_em], (1.0 * d_eye, 1.15 * d_em)
-    else:  # mouth
-        centre, axes = mouth + [0, 0.3 * d_em], (0.75 * d_eye, 0.75 * d_em)
+    centre, axes = (eyes + mouth) / 2 + [0, 0.2 * d_em], (1.0 * d_eye, 1.15 * d_em)
     angle = np.radians(roll) + np.linspace(0, 2 * np.pi, 12, endpoint=False)
     ellipse = np.stack([axes[0] * shape["sx"] * np.cos(angle), axes[1] * shape["sy"] * np.sin(angle)], axis=1)
     c, s = np.cos(np.radians(roll)), np.sin(np.radians(roll))
@@ -1809,40 +2016,20 @@ def region_mask(points: np.ndarray, size: int, shape: dict, mesh: np.ndarray | N
     return cv2.GaussianBlur(mask, (0, 0), sigma) if sigma > 0.3 else mask
 
 
-# The points under the nose that close the lower face's outline (with the jaw line, MESH_JAW).
-MESH_UNDER_NOSE = [2, 97, 98, 326, 327, 164]
-
-
 def mesh_mask(mesh: np.ndarray, points: np.ndarray, size: int, shape: dict) -> np.ndarray:
-    """A mask drawn from the frame's mesh ([468, 2] pixels), as Self-Blended Images draws its own.
-
-    face: the convex hull of the mesh (SBI: of the 81 or, in a quarter of the images, the 68
-    landmarks, so without the forehead), deformed elastically (alpha 50, sigma 7 at SBI's 256
-    pixels), then blurred, eroded (everything below the blurred mask's maximum set to 0) and blurred
-    again (SBI's src/utils/blend.py), so that the blend's edge is sometimes sharp and sometimes wide.
-    mouth: the outer lips grown by 30-70% around their centre (a mouth-only generator) or the lower
-    face, from the jaw line to under the nose (Wav2Lip's lower half), feathered like the ellipse.
-    The random choices are the clip's (shape), so the mask keeps its shape from frame to frame.
+    """A mask drawn from the frame's mesh ([468, 2] pixels), as Self-Blended Images draws its own:
+    the convex hull of the mesh (SBI: of the 81 or, in a quarter of the images, the 68 landmarks,
+    so without the forehead), deformed elastically (alpha 50, sigma 7 at SBI's 256 pixels), then
+    blurred, eroded (everything below the blurred mask's maximum set to 0) and blurred again (SBI's
+    src/utils/blend.py), so that the blend's edge is sometimes sharp and sometimes wide. The random
+    choices are the clip's (shape), so the mask keeps its shape from frame to frame.
     """
-    d_eye = face_frame(points)[2]
     mask = np.zeros((size, size), np.float32)
-    if shape["region"] == "mouth":
-        if shape["lips_only"]:
-            lips = mesh[MESH_LIPS_OUTER]
-            outline = lips.mean(axis=0) + (lips - lips.mean(axis=0)) * shape["grow"]
-        else:
-            outline = mesh[MESH_JAW + MESH_UNDER_NOSE]
-        cv2.fillConvexPoly(mask, np.round(cv2.convexHull(outline.astype(np.float32)) * 16).astype(np.int32),
-                           1.0, cv2.LINE_AA, shift=4)
-        sigma = shape["feather"] * d_eye / 2
-        return cv2.GaussianBlur(mask, (0, 0), sigma) if sigma > 0.3 else mask
     pts = mesh
     if not shape["forehead"]:  # keep what lies below the brows, along the face's own up-down axis
         across = unit(points[1] - points[0])
         down = np.array([-across[1], across[0]])
         pts = mesh[mesh @ down >= (mesh[MESH_BROWS] @ down).mean()]
-    if shape.get("shrink", 1.0) != 1.0:  # towards the face's centre (swap: the inner face only)
-        pts = pts.mean(axis=0) + (pts - pts.mean(axis=0)) * shape["shrink"]
     cv2.fillConvexPoly(mask, np.round(cv2.convexHull(pts.astype(np.float32)) * 16).astype(np.int32),
                        1.0, cv2.LINE_AA, shift=4)
     # Elastic deformation: every pixel of the mask moved by a smooth random field, the same field in
@@ -1871,27 +2058,20 @@ def blend(target: np.ndarray, source: np.ndarray, mask: np.ndarray) -> np.ndarra
 # face (about 40 pixels between the eyes), face swappers 64 to 256-pixel faces. A pseudo-fake made
 # at the face's own resolution (01 keeps crops at twice the model's input or more) is blurred to
 # such a face, whatever the crop's size, and then shrunk with the real clip to the model's input:
-# the blur is then as subtle as a real generator's. Made on the small crop itself (the first
-# recipe), a blur by a factor of 1.5-4 turned a 40-pixel face into 10-25 pixels: a blurred blob
-# that no generator makes.
+# the blur is then as subtle as a real generator's.
 GENERATOR_EYE_PX = (16.0, 48.0)
 
 
-def sharpness_change(rng: np.random.Generator, eye_px: float | None = None) -> tuple[str, float, float]:
+def sharpness_change(rng: np.random.Generator, eye_px: float) -> tuple[str, float, float]:
     """A random change of sharpness for a fake's source: ('none', 0, 0), ('blur', f, 0) (scaled
-    down by f and back up: a generator's lower resolution) or ('sharpen', amount, sigma) (an unsharp
-    mask: the detail that face restoration and high-resolution generators add). Blur and sharpening
-    are equally likely, so that a model cannot learn 'blurrier is faker' (on the dev set the genuine
-    generated faces are, if anything, sharper than the real ones).
-
-    eye_px: the face's eye distance in the image's pixels, when the fake is made at the face's own
-    resolution: the blur then brings the face to GENERATOR_EYE_PX (none if it is already no sharper)
-    and the unsharp mask works at a fortieth of the eye distance. None: the first recipe's factors
-    of the image itself (blur 1.5-4x, sharpening at 1 pixel)."""
+    down by f and back up: a generator's lower resolution, bringing the face to GENERATOR_EYE_PX;
+    none if it is already no sharper) or ('sharpen', amount, sigma) (an unsharp mask at a fortieth
+    of the eye distance: the detail that face restoration and high-resolution generators add).
+    Blur and sharpening are equally likely, so that a model cannot learn 'blurrier is faker' (on
+    the dev set the genuine generated faces are, if anything, sharper than the real ones).
+    eye_px: the face's eye distance in the image's pixels."""
     kind = str(rng.choice(["none", "blur", "sharpen"], p=[0.2, 0.4, 0.4]))
     blur, sharpen = rng.uniform(1.5, 4.0), rng.uniform(0.3, 1.0)  # both drawn: the draws that follow stay put
-    if eye_px is None:
-        return kind, {"none": 0.0, "blur": blur, "sharpen": sharpen}[kind], 1.0
     if kind == "blur":
         target = GENERATOR_EYE_PX[0] + (blur - 1.5) / 2.5 * (GENERATOR_EYE_PX[1] - GENERATOR_EYE_PX[0])
         factor = eye_px / target
@@ -1911,58 +2091,14 @@ def resharpen(image: np.ndarray, change: tuple[str, float, float]) -> np.ndarray
     return image
 
 
-def reflect(index: np.ndarray, n: int) -> np.ndarray:
-    """Indices folded back into 0..n-1 at both ends (..., 2, 1, 0, 1, 2, ..., n-1, n-2, ...)."""
-    period = max(1, 2 * (n - 1))
-    index = np.abs(np.asarray(index)) % period
-    return np.where(index < n, index, period - index)
-
-
-def eye_px(points: np.ndarray, at_face: bool) -> float | None:
-    """The clip's eye distance in pixels (its first frame), for a fake made at the face's own
-    resolution; None for one made on the model's small crop (sharpness_change)."""
-    return face_frame(points[0])[2] if at_face else None
-
-
-def mesh_at(mesh: np.ndarray | None, k: int) -> np.ndarray | None:
-    """Frame k's mesh points [468, 2] in pixels, or None when the clip has no mesh (ellipse masks)."""
-    return None if mesh is None else mesh[k]
-
-
-def fake_lipsync(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
-                 at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Each frame's mouth region taken from another moment of the clip (see PSEUDO_FAKES)."""
-    t, size = len(frames), frames.shape[1]
-    steps = np.arange(t)
-    mode = rng.choice(["hold", "shift", "speed"])
-    if mode == "hold":  # the mouth holds still for 2-4 frames, then jumps
-        hold = int(rng.integers(2, 5))
-        order = (steps + int(rng.integers(0, hold))) // hold * hold
-    elif mode == "shift":  # the mouth runs 2-6 frames ahead or behind the face
-        order = steps + int(rng.choice([-1, 1]) * rng.integers(2, 7))
-    else:  # the mouth speaks faster or slower than the face
-        order = np.round(steps * rng.choice([rng.uniform(0.3, 0.7), rng.uniform(1.4, 2.2)]) + rng.integers(0, t))
-    order = reflect(order.astype(int), t)
-    shape = mask_shape(rng, "mouth")
-    change = sharpness_change(rng, eye_px(points, at_face))  # a generator's mouth: blurrier (Wav2Lip) or sharper (restored)
-    tint = rng.uniform(-8, 8, 3) if rng.random() < 0.3 else np.zeros(3)
-    out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
-    for k in range(t):
-        j = order[k]
-        # Move frame j so that its mouth lands on frame k's mouth.
-        shift = points[k, 3:].mean(axis=0) - points[j, 3:].mean(axis=0)
-        source = cv2.warpAffine(frames[j], np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]), (size, size),
-                                borderMode=cv2.BORDER_REFLECT)
-        source = np.clip(resharpen(source, change).astype(np.float32) + tint, 0, 255)
-        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k))
-        out[k] = blend(frames[k], source, masks[k])
-    return out, masks
-
-
-def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
-                   at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator,
+                   mesh: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A changed copy of each frame blended into its face (SBI, with settings held, drifting or
-    jittering over the clip; see PSEUDO_FAKES)."""
+    jittering over the clip): (fake frames uint8 [T, S, S, 3], mask float32 [T, S, S]).
+
+    frames: the real clip, at the face's own resolution; points: its five points per frame, in
+    pixels [T, 5, 2]; mesh: the clip's face mesh in pixels [T, 468, 2], for masks that follow the
+    face (None: ellipses from the five points)."""
     t, size = len(frames), frames.shape[1]
 
     def settings():  # SBI's ranges: colour +-20, brightness/contrast +-10%, scale 0.95-1.05, shift 3%/1.5%
@@ -1974,7 +2110,7 @@ def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Genera
     first = settings()
     last = settings() if variant == "drift" else first
     wiggle = np.array([6, 6, 6, 0.03, 0.01, 0.01 * size, 0.005 * size, 0.15])  # per-frame spread of 'jitter'
-    shape, change = mask_shape(rng, "face"), sharpness_change(rng, eye_px(points, at_face))
+    shape, change = mask_shape(rng), sharpness_change(rng, face_frame(points[0])[2])
     out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
     for k in range(t):
         w = k / max(1, t - 1)
@@ -1987,168 +2123,30 @@ def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Genera
         m[:, 2] += (dx, dy)
         source = cv2.warpAffine(resharpen(frames[k], change), m, (size, size), borderMode=cv2.BORDER_REFLECT)
         source = np.clip(source.astype(np.float32) * gain + shift, 0, 255)
-        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k)) * ratio
+        masks[k] = region_mask(points[k], size, shape, None if mesh is None else mesh[k]) * ratio
         out[k] = blend(frames[k], source, masks[k])
-    return out, masks
-
-
-def fake_swap(frames: np.ndarray, points: np.ndarray, donor: np.ndarray, donor_points: np.ndarray,
-              rng: np.random.Generator, mesh: np.ndarray | None = None, at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Another person's inner face, aligned on this clip's five points frame by frame, colour-matched
-    and blended in (see PSEUDO_FAKES). donor: that person's clip, as many frames or more."""
-    t, size = len(frames), frames.shape[1]
-    shape = mask_shape(rng, "face")
-    shape["sx"], shape["sy"] = shape["sx"] * 0.9, shape["sy"] * 0.9  # the inner face: inside the outline
-    shape["forehead"], shape["shrink"] = False, 0.9  # with the mesh too: not the donor's hairline and brow edge
-    per_frame_colour = rng.random() < 0.3  # colour matched frame by frame (flickers) or once per clip
-    change = sharpness_change(rng, eye_px(points, at_face))  # swapped faces are often rendered at another resolution
-    out, masks, warped = np.empty_like(frames), np.zeros((t, size, size), np.float32), []
-    for k in range(t):
-        m, _ = cv2.estimateAffinePartial2D(donor_points[k].astype(np.float32), points[k].astype(np.float32))
-        if m is None:  # degenerate points: fall back on the identity
-            m = np.float32([[1, 0, 0], [0, 1, 0]])
-        warped.append(cv2.warpAffine(resharpen(donor[k], change), m, (size, size),
-                                     borderMode=cv2.BORDER_REFLECT).astype(np.float32))
-        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k))
-    warped = np.stack(warped)
-    inside = masks > 0.5
-    if not inside.any():
-        inside = masks > 0
-    # Colour transfer (Reinhard-style, per RGB channel): the donor's face takes this face's mean and spread.
-    axes = (1, 2) if per_frame_colour else None
-    for c in range(3):
-        src, dst = warped[..., c], frames[..., c].astype(np.float32)
-        if axes is None:
-            mu_s, sd_s, mu_d, sd_d = src[inside].mean(), src[inside].std(), dst[inside].mean(), dst[inside].std()
-        else:
-            cnt = np.maximum(inside.sum(axis=axes), 1)
-            mu_s, mu_d = (src * inside).sum(axis=axes) / cnt, (dst * inside).sum(axis=axes) / cnt
-            sd_s = np.sqrt(((src - mu_s[:, None, None]) ** 2 * inside).sum(axis=axes) / cnt)
-            sd_d = np.sqrt(((dst - mu_d[:, None, None]) ** 2 * inside).sum(axis=axes) / cnt)
-            mu_s, sd_s, mu_d, sd_d = (v[:, None, None] for v in (mu_s, sd_s, mu_d, sd_d))
-        warped[..., c] = (src - mu_s) * (sd_d / np.maximum(sd_s, 1.0)) + mu_d
-    warped = np.clip(warped, 0, 255)
-    for k in range(t):
-        out[k] = blend(frames[k], warped[k], masks[k])
-    return out, masks
-
-
-def fake_restore(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
-                 at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """The inner face 'restored' as face-restoration networks (GFPGAN, CodeFormer) and many
-    generators leave it: skin smoothed by an edge-preserving filter, edges sharpened, frame by
-    frame, with a strength that holds or flickers (see PSEUDO_FAKES)."""
-    t, size = len(frames), frames.shape[1]
-    shape = mask_shape(rng, "face")
-    smooth, sharpen = rng.uniform(15, 45), rng.uniform(0.3, 1.2)  # bilateral colour sigma, unsharp amount
-    unsharp_sigma = max(0.5, eye_px(points, True) / 40) if at_face else 1.0  # in the face's pixels (sharpness_change)
-    flicker = rng.uniform(0.0, 0.4) if rng.random() < 0.5 else 0.0  # per-frame change of strength
-    out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
-    for k in range(t):
-        wobble = 1 + flicker * rng.uniform(-1, 1)
-        clean = cv2.bilateralFilter(frames[k], 5, smooth * wobble, 3)
-        source = resharpen(clean, ("sharpen", sharpen * wobble, unsharp_sigma))
-        masks[k] = region_mask(points[k], size, shape, mesh_at(mesh, k))
-        out[k] = blend(frames[k], source, masks[k])
-    return out, masks
-
-
-def warp_piecewise(image: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Piecewise-affine warp of `image`: every triangle of the points `dst` (a Delaunay triangulation)
-    is filled from the same triangle of the points `src`. Points [N, 2] in pixels; a ring of points
-    around the image's border (reanimate's) keeps every pixel inside the triangulation.
-
-    scipy's LinearNDInterpolator does the triangulation and, for every output pixel, the
-    barycentric mix of its triangle's corners: that gives the position to read in `image`, and
-    OpenCV's remap reads it. One pass, however many triangles."""
-    from scipy.interpolate import LinearNDInterpolator  # scipy comes with scikit-learn
-
-    h, w = image.shape[:2]
-    # The map is computed on a grid 4 times coarser and then enlarged: a piecewise-affine map is
-    # smooth enough for that (under a tenth of a pixel of error inside the face), and 16 times faster.
-    step = 4
-    ys, xs = np.arange(0, h + step, step, dtype=np.float32), np.arange(0, w + step, step, dtype=np.float32)
-    grid = np.stack(np.meshgrid(xs, ys), axis=-1)
-    where = LinearNDInterpolator(dst.astype(np.float64), src.astype(np.float64))(grid.reshape(-1, 2))
-    where = np.nan_to_num(where.reshape(len(ys), len(xs), 2), nan=-1).astype(np.float32)
-    where = cv2.resize(where, (len(xs) * step, len(ys) * step), interpolation=cv2.INTER_LINEAR)
-    # cv2.resize puts coarse node j at fine pixel j*step + (step-1)/2: read each pixel from there.
-    shift = (step - 1) / 2
-    m = np.float32([[1, 0, -shift], [0, 1, -shift]])
-    where = cv2.warpAffine(where, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return cv2.remap(image, where[..., 0], where[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-
-
-# The mesh points that reanimate moves a face by: its outline, eyes, brows, nose and, unless the
-# mouth is to stay shut, the lips.
-MESH_NOSE = [1, 2, 4, 5, 6, 98, 168, 195, 197, 327]
-MESH_REANIMATE = MESH_FACE_OVAL + MESH_RIGHT_EYE + MESH_LEFT_EYE + MESH_BROWS + MESH_NOSE
-MESH_MOUTH = MESH_LIPS_OUTER + MESH_LIPS_INNER
-
-
-def fake_reanimate(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator, mesh: np.ndarray | None = None,
-                   at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """One frame of the clip moved along the clip's own track (see PSEUDO_FAKES): the five points,
-    or with the mesh some 130 of its points, and a ring of fixed points around the crop (the room
-    stays, the face moves). With the mesh the mouth is one of: the photo's own lips stretched open
-    and shut along the real lips (warping generators such as first-order-model), shut and still
-    under a moving face, or the real mouth blended into the frozen face (audio-driven generators
-    make the mouth and animate the rest); with five points, the last two."""
-    t, size = len(frames), frames.shape[1]
-    key = int(rng.integers(0, t))
-    e = size - 1
-    ring = np.float32([[0, 0], [e / 2, 0], [e, 0], [e, e / 2], [e, e], [e / 2, e], [0, e], [0, e / 2]])
-    whole = rng.random() < 0.5  # the whole crop (a generated video), or only the face blended into the real one
-    mode = str(rng.choice(["stretch", "shut", "talking"] if mesh is not None else ["shut", "talking"]))
-    if mesh is None:
-        anchors = [np.concatenate([points[k], ring]) for k in range(t)]
-    else:
-        chosen = MESH_REANIMATE + (MESH_MOUTH if mode == "stretch" else [])
-        anchors = [np.concatenate([mesh[k][chosen], ring]) for k in range(t)]
-    shape, mouth = mask_shape(rng, "face"), mask_shape(rng, "mouth")
-    still = resharpen(frames[key], sharpness_change(rng, eye_px(points, at_face)))  # the picture that is animated
-    out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
-    for k in range(t):
-        moved = still if k == key else warp_piecewise(still, anchors[key], anchors[k])
-        if mode == "talking":
-            moved = blend(moved, frames[k], region_mask(points[k], size, mouth, mesh_at(mesh, k)))
-        masks[k] = 1.0 if whole else region_mask(points[k], size, shape, mesh_at(mesh, k))
-        out[k] = moved if whole else blend(frames[k], moved, masks[k])
     return out, masks
 
 
 def make_pseudo_fake(method: str, frames: np.ndarray, points: np.ndarray, rng: np.random.Generator,
-                     donor: tuple[np.ndarray, np.ndarray] | None = None, mesh: np.ndarray | None = None,
-                     at_face: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """A pseudo-fake of one real clip: (fake frames uint8 [T, S, S, 3], mask float32 [T, S, S]).
-
-    frames: the real clip; points: its five points per frame, in pixels [T, 5, 2]; donor: (frames,
-    points) of another person's clip, for 'swap'; mesh: the clip's face mesh in pixels [T, 468, 2],
-    for masks that follow the face (None: ellipses from the five points); at_face: the frames are
-    the face at its own resolution, to be shrunk to the model's input afterwards (True), or the
-    model's input itself (False, the first recipe): see sharpness_change.
-    """
-    kw = {"mesh": mesh, "at_face": at_face}
-    if method == "lipsync":
-        return fake_lipsync(frames, points, rng, **kw)
+                     mesh: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A pseudo-fake of one real clip by the named family (PSEUDO_FAKES): see fake_selfblend."""
     if method == "selfblend":
-        return fake_selfblend(frames, points, rng, **kw)
-    if method == "swap":
-        if donor is None:
-            raise ValueError("a swap needs a donor clip of another person")
-        return fake_swap(frames, points, donor[0], donor[1], rng, **kw)
-    if method == "reanimate":
-        return fake_reanimate(frames, points, rng, **kw)
-    if method == "restore":
-        return fake_restore(frames, points, rng, **kw)
+        return fake_selfblend(frames, points, rng, mesh)
     raise ValueError(f"unknown pseudo-fake {method!r}; choose from {', '.join(PSEUDO_FAKES)}")
 
 
-def usable_methods(methods: list[str], rows: list[dict]) -> list[str]:
-    """The methods that can be made from these clips: a swap needs the real clips of two people."""
-    if "swap" in methods and len({r["group"] for r in rows if r["label"] == "0"}) < 2:
-        return [m for m in methods if m != "swap"]
-    return list(methods)
+def parse_pseudo_fakes(spec: str) -> list[str]:
+    """'all' or a comma-separated list of family names -> the list (an argparse type: a bad name
+    is a usage error)."""
+    import argparse
+
+    names = list(PSEUDO_FAKES) if spec == "all" else [m.strip() for m in spec.split(",") if m.strip()]
+    unknown = [m for m in names if m not in PSEUDO_FAKES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"{spec!r}: use all, or a comma-separated list of {', '.join(PSEUDO_FAKES)} "
+                                         "(the families the estimates retired: docs/real-footage.md)")
+    return names
 
 
 def pseudo_rows(rows: list[dict], methods: list[str], seed: int, every_method: bool = False) -> list[dict]:
@@ -2159,7 +2157,6 @@ def pseudo_rows(rows: list[dict], methods: list[str], seed: int, every_method: b
     its own at the video level (video_id `<real video>~<method>`); its method is `pseudo-<method>`.
     Validation in 03/04 and 05's threshold use the same rows, so the same fakes.
     """
-    methods = usable_methods(methods, rows)
     out = []
     for k, row in enumerate(rows):
         out.append(row)
@@ -2172,306 +2169,8 @@ def pseudo_rows(rows: list[dict], methods: list[str], seed: int, every_method: b
     return out
 
 
-# Pseudo-fakes for the landmark model, made in the mesh itself: what a generator gets wrong about
-# how a face moves, applied to the measured motion of a real clip (the idea of KiMoI, arXiv
-# 2512.04175, which perturbs landmark trajectories and then renders a face to follow them; the
-# landmark model needs no rendering). They act on the lower face (from the nose down, fading in
-# over the upper lip) or on the eyes, the rest of the mesh stays as measured:
-#   mesh-jitter  the mouth shakes a little from frame to frame, as a mouth generated frame by frame
-#                does (BioLip's "temporal lip jitter")
-#   mesh-smooth  the mouth moves too smoothly: its trajectory averaged over 3-7 frames, as
-#                generators that predict motion from audio damp the fast movements of speech
-#   mesh-retime  the mouth taken from another moment (held, shifted or played faster or slower),
-#                moved onto this frame's face: lips no longer in step with the jaw and head
-#   mesh-freeze  the eyes never blink (held at an open frame), or the head holds still while the
-#                mouth moves: the stillness of faces animated from one photo
-#   mesh-motion  the main modes of the mouth's motion (principal components over the clip) made
-#                stronger or weaker and their fastest parts noisier: motion of the right kind, wrong
-LANDMARK_FAKES = ("mesh-jitter", "mesh-smooth", "mesh-retime", "mesh-freeze", "mesh-motion")
-
-
-def parse_pseudo_fakes(spec: str) -> list[str]:
-    """'all' (the pixel families), 'mesh' (the landmark model's), or a comma-separated list of
-    family names -> the list (an argparse type: a bad name is a usage error)."""
-    import argparse
-
-    named = {"all": list(PSEUDO_FAKES), "mesh": list(LANDMARK_FAKES)}
-    names = named.get(spec) or [m.strip() for m in spec.split(",") if m.strip()]
-    unknown = [m for m in names if m not in PSEUDO_FAKES + LANDMARK_FAKES]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"{spec!r}: use all (pixels: {', '.join(PSEUDO_FAKES)}), mesh (the landmark "
-                                         f"model's: {', '.join(LANDMARK_FAKES)}), or a comma-separated list of them")
-    return names
-
-
-def lower_face_weights(mesh: np.ndarray) -> np.ndarray:
-    """Per mesh point, how much it belongs to the moving lower face [468]: 0 above the nose tip,
-    rising to 1 at the middle of the lips (along the face's own up-down axis, on the clip's mean)."""
-    mean = mesh.mean(axis=0)
-    down = face_axes(mean[None])[0, 1]
-    depth = mean @ down
-    nose, lips = depth[MESH_POINTS["nose_tip"]], (depth[MESH_POINTS["lip_top"]] + depth[MESH_POINTS["lip_bottom"]]) / 2
-    return np.clip((depth - nose) / max(float(lips - nose), 1e-6), 0, 1)
-
-
-def landmark_fake(method: str, mesh: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A mesh-level pseudo-fake (LANDMARK_FAKES) of a real clip's meshes [T, 468, 3]."""
-    t = len(mesh)
-    w = lower_face_weights(mesh)[None, :, None]
-    eyes = float(np.median(np.linalg.norm(mesh[:, 33] - mesh[:, 263], axis=-1)))
-    anchor = mesh[:, MESH_POINTS["nose_tip"]][:, None]  # the mouth moves with the head, relative to the nose
-    rel = mesh - anchor
-    if method == "mesh-jitter":
-        # A small random shift, scale and shape change of the mouth in every frame, spatially smooth.
-        amount = rng.uniform(0.005, 0.03) * eyes
-        shift = rng.normal(0, amount, (t, 1, 3))
-        scale = 1 + rng.normal(0, amount / eyes, (t, 1, 1))
-        wobble = rng.normal(0, amount * 0.5, (t, 468, 3))
-        centre = rel[:, MESH_MOUTH].mean(axis=1, keepdims=True)
-        moved = centre + (rel - centre) * scale + shift + wobble
-        return anchor + rel + w * (moved - rel)
-    if method == "mesh-smooth":
-        k = int(rng.choice([3, 5, 7]))
-        pad = np.pad(rel, ((k // 2, k // 2), (0, 0), (0, 0)), mode="edge")
-        smooth = np.mean([pad[j : j + t] for j in range(k)], axis=0)
-        return anchor + rel + w * (smooth - rel)
-    if method == "mesh-retime":
-        steps = np.arange(t)
-        mode = rng.choice(["hold", "shift", "speed"])
-        if mode == "hold":
-            hold = int(rng.integers(2, 5))
-            order = (steps + int(rng.integers(0, hold))) // hold * hold
-        elif mode == "shift":
-            order = steps + int(rng.choice([-1, 1]) * rng.integers(2, 7))
-        else:
-            order = np.round(steps * rng.choice([rng.uniform(0.3, 0.7), rng.uniform(1.4, 2.2)]) + rng.integers(0, t))
-        order = reflect(order.astype(int), t)
-        # The other moment's mouth, turned into this frame's head pose (the mouth's shape, not its pose).
-        axes = face_axes(mesh)
-        local = np.einsum("tij,tpj->tpi", axes, rel)  # in the face's own axes
-        moved = np.einsum("tji,tpj->tpi", axes, local[order])
-        return anchor + rel + w * (moved - rel)
-    if method == "mesh-freeze":
-        out = mesh.copy()
-        if rng.random() < 0.5:  # the eyes held open: no blink
-            s = face_signals(mesh)
-            open_frame = int(np.argmax(s["eye_right"] + s["eye_left"]))
-            idx = MESH_RIGHT_EYE + MESH_LEFT_EYE + [159, 145, 386, 374, 160, 144, 385, 380]
-            out[:, idx] = (rel[open_frame, idx] + anchor)
-            return out
-        # The head holds still (its pose at one frame) while the face's own motion goes on.
-        key = int(rng.integers(0, t))
-        axes = face_axes(mesh)
-        local = np.einsum("tij,tpj->tpi", axes, rel)
-        return anchor[key] + np.einsum("ji,tpj->tpi", axes[key], local)
-    if method == "mesh-motion":
-        # Principal components of the lower face's motion over the clip (an SVD of its trajectories).
-        sel = np.flatnonzero(w[0, :, 0] > 0.5)
-        traj = rel[:, sel].reshape(t, -1)
-        mean = traj.mean(axis=0)
-        u, sv, vt = np.linalg.svd(traj - mean, full_matrices=False)
-        gain = np.exp(rng.uniform(-1.0, 1.0, len(sv)))  # each mode 0.37-2.7 times as strong
-        coeffs = u * sv * gain
-        coeffs += rng.normal(0, 1, coeffs.shape) * np.abs(np.diff(coeffs, axis=0, prepend=coeffs[:1])) * rng.uniform(0.2, 1.0)
-        new = (coeffs @ vt + mean).reshape(t, len(sel), 3)
-        out = rel.copy()
-        out[:, sel] = new
-        return anchor + rel + w * (out - rel)
-    raise ValueError(f"unknown mesh pseudo-fake {method!r}; choose from {', '.join(LANDMARK_FAKES)}")
-
-
-class ClipDataset(torch.utils.data.Dataset):
-    """Clips listed in clips.csv, read lazily from the memory-mapped face arrays.
-
-    augment: training augmentation; perturbations: degradations for robustness tests (05).
-    region: the part of the face the model sees (REGIONS). clip_len: frames per clip, when the
-    model is trained on shorter windows than clips.csv's: the window is drawn at random within the
-    clip when augmenting, else it is the centre one (validation, testing).
-    pseudo_fakes: pseudo-fake methods (PSEUDO_FAKES) for training on real videos: each real clip
-    then comes as a pair, itself and a pseudo-fake of it by one of the methods (drawn per clip and
-    epoch), with the same augmentation, so the two differ only by the fake; a genuine fake comes
-    alone. Use pair_collate in the DataLoader. A row with a 'pseudo' field (05's tests of the
-    families on held-out people) is always turned into that method's fake.
-
-    Every random choice for clip i in epoch e comes from a generator seeded with (seed, e, i), not
-    from one generator that advances as clips are drawn. So the dataset has no state to save for
-    --resume, each DataLoader worker process draws what the main process would have drawn (a
-    shared generator is copied into every worker, which then repeat each other's choices), and
-    the results do not depend on --workers. Call set_epoch(e) before each epoch.
-
-    input_size: the model's input side; larger crops are shrunk to it (clip_to_tensor) after any
-    pseudo-fake was made. fake_resolution: 'face' makes the fakes on the crops as 01 kept them (the
-    face's own resolution), 'crop' on the crops shrunk to input_size first (the first recipe).
-    landmarks: give the landmark model its input (landmark_features of the clip's mesh, [T, D])
-    instead of pixels; pseudo-fakes are then made in the mesh itself (LANDMARK_FAKES).
-    masks: 'mesh' draws the pseudo-fakes' masks from the face mesh where 01 measured it (ellipses
-    where it did not); 'ellipse' always from the five points, as if there were no mesh (to measure
-    what the mesh adds). The landmark model reads the mesh either way.
-    """
-
-    def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0,
-                 perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None,
-                 pseudo_fakes: list[str] = (), degrade: float = 0.0, input_size: int | None = None,
-                 fake_resolution: str = "face", landmarks: bool = False, masks: str = "mesh"):
-        self.rows, self.faces_dir, self.augment, self.degrade = rows, Path(faces_dir), augment, degrade
-        self.perturbations = list(perturbations)
-        self.seed, self.epoch = seed, 0
-        self.region, self.clip_len = region, clip_len
-        self.input_size, self.fake_resolution, self.landmarks = input_size, fake_resolution, landmarks
-        self.masks = masks
-        self.pseudo_fakes = list(pseudo_fakes)
-        self.layout: dict[str, tuple[int, np.dtype, tuple]] = {}  # per video: where its frames start in the file
-        self.points: dict[str, np.ndarray] = {}  # per video: its five points per frame (for pseudo-fakes)
-        self.meshes: dict[str, np.ndarray | None] = {}  # per video: its mesh, float16 (None: extracted without)
-        short = [r["clip_id"] for r in rows if clip_len and int(r["length"]) < clip_len]
-        if short:
-            raise ValueError(f"{len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames")
-        # A swap takes its donor among the real clips of this dataset (so of the same split) of another group.
-        self.reals = [i for i, r in enumerate(rows) if r["label"] == "0"]
-        self.groups = np.array([rows[i]["group"] for i in self.reals])
-        if "swap" in self.pseudo_fakes + [r.get("pseudo") for r in rows] and len(set(self.groups)) < 2:
-            raise ValueError("the 'swap' pseudo-fake needs real clips of at least two people (groups) in the split")
-        kinds = set(self.pseudo_fakes) | {r["pseudo"] for r in rows if r.get("pseudo")}
-        wrong = sorted(kinds - set(LANDMARK_FAKES if landmarks else PSEUDO_FAKES))
-        if wrong:
-            raise ValueError(f"the {'landmark' if landmarks else 'pixel'} model cannot learn from the "
-                             f"{'pixel' if landmarks else 'mesh'} pseudo-fakes {', '.join(wrong)}: use "
-                             + ("--pseudo-fakes mesh (or some of " + ", ".join(LANDMARK_FAKES) + ")" if landmarks
-                                else "--pseudo-fakes all (or some of " + ", ".join(PSEUDO_FAKES) + ")"))
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self):
-        return len(self.rows)
-
-    def read(self, row: dict, offset: int, n: int) -> np.ndarray:
-        """The n frames of a clip from `offset` on: a writable copy, uint8 [n, S, S, 3]."""
-        # Map the file, copy the window, unmap (when `faces` goes out of scope). Keeping every
-        # video mapped would save a little time, but the pages read would stay in this process's
-        # resident memory, which would then grow with the size of the dataset. The .npy header is
-        # read once per video: parsing it costs more than mapping the file.
-        vid = row.get("fake_of") or row["video_id"]  # a pseudo-fake row reads its real video
-        path = self.faces_dir / f"{vid}.npy"
-        if vid not in self.layout:
-            header = np.load(path, mmap_mode="r")
-            self.layout[vid] = header.offset, header.dtype, header.shape
-        at, dtype, shape = self.layout[vid]
-        faces = np.memmap(path, dtype=dtype, mode="r", offset=at, shape=shape)
-        start = int(row["start"]) + offset
-        return np.array(faces[start : start + n])
-
-    def read_points(self, row: dict, offset: int, n: int, size: int) -> np.ndarray:
-        """The five points of the same frames, in pixels [n, 5, 2] (from the video's .meta.npz)."""
-        vid = row.get("fake_of") or row["video_id"]
-        if vid not in self.points:
-            meta = np.load(self.faces_dir / f"{vid}.meta.npz")
-            if "landmarks" not in meta:
-                raise ValueError(f"{self.faces_dir / vid}.meta.npz has no face points (extracted by an older "
-                                 "01_extract_faces.py); extract the faces again to train with pseudo-fakes")
-            self.points[vid] = meta["landmarks"]
-        start = int(row["start"]) + offset
-        return self.points[vid][start : start + n] * size
-
-    def read_mesh(self, row: dict, offset: int, n: int) -> np.ndarray | None:
-        """The face mesh of the same frames, float32 [n, 468, 3] in crop coordinates (fractions of the
-        crop side), or None when the video was extracted without one (01 --mesh off, Haar's demo)."""
-        vid = row.get("fake_of") or row["video_id"]
-        if vid not in self.meshes:
-            meta = np.load(self.faces_dir / f"{vid}.meta.npz")
-            # float16 in memory: a 30 s video's mesh is 2 MB instead of 4; its error, a 2000th of the
-            # crop, is far below the mesh's own noise.
-            self.meshes[vid] = meta["mesh"].astype(np.float16) if "mesh" in meta else None
-        mesh = self.meshes[vid]
-        start = int(row["start"]) + offset
-        return None if mesh is None else mesh[start : start + n].astype(np.float32)
-
-    def pseudo_fake(self, i: int, frames: np.ndarray, offset: int, method: str | None, with_mask: bool = False):
-        """A pseudo-fake of clip i (frames: its window from `offset`): the given method, or one drawn
-        (and its mask, with_mask: for the contact sheet)."""
-        rng = np.random.default_rng([self.seed, self.epoch, i, 1])  # apart from the augmentation's draws
-        row, n, size = self.rows[i], len(frames), frames.shape[1]
-        if method is None:
-            method = str(rng.choice(self.pseudo_fakes))
-        donor = None
-        if method == "swap":
-            others = np.flatnonzero(self.groups != row["group"])
-            d = self.rows[self.reals[int(rng.choice(others))]]
-            d_offset = (int(d["length"]) - n) // 2
-            donor = self.sized(self.read(d, d_offset, n)), self.read_points(d, d_offset, n, size)
-        mesh = self.read_mesh(row, offset, n) if self.masks == "mesh" else None
-        fake, mask = make_pseudo_fake(method, frames, self.read_points(row, offset, n, size), rng, donor,
-                                      mesh=None if mesh is None else mesh[..., :2] * size,
-                                      at_face=self.fake_resolution == "face")
-        return (fake, mask) if with_mask else fake
-
-    def sized(self, frames: np.ndarray) -> np.ndarray:
-        """Frames as the pseudo-fakes are made on them: as kept (at the face's own resolution), or
-        first shrunk to the model's input (fake_resolution 'crop')."""
-        if self.fake_resolution == "crop" and self.input_size and frames.shape[1] > self.input_size:
-            s = self.input_size
-            return np.stack([cv2.resize(f, (s, s), interpolation=cv2.INTER_AREA) for f in frames])
-        return frames
-
-    def __getitem__(self, i):
-        row = self.rows[i]
-        length = int(row["length"])
-        n = self.clip_len or length
-        offset = (length - n) // 2  # the centre window (all of the clip when n == length)
-        if self.augment:
-            rng = np.random.default_rng([self.seed, self.epoch, i])
-            offset = int(rng.integers(0, length - n + 1))
-        if self.landmarks:
-            return self.landmark_item(i, row, offset, n)
-        clips = [self.sized(self.read(row, offset, n))]
-        labels = [float(row["label"])]
-        if row.get("pseudo"):  # a test of one family: this clip's fake only
-            clips, labels = [self.pseudo_fake(i, clips[0], offset, row["pseudo"])], [1.0]
-        elif self.pseudo_fakes and row["label"] == "0":  # training pair: the clip and its fake
-            clips.append(self.pseudo_fake(i, clips[0], offset, None))
-            labels.append(1.0)
-        if self.augment:  # the same flip, shift, colour (and degradation) for both clips of a pair
-            state, augmented = rng.bit_generator.state, []
-            for clip in clips:
-                rng.bit_generator.state = state  # replay the same draws
-                clip = augment_clip(clip, rng)
-                if self.degrade and rng.random() < self.degrade:
-                    clip = degrade_clip(clip, rng)
-                augmented.append(clip)
-            clips = augmented
-        if self.perturbations:  # seeded per clip: the same degradation whatever the batch order
-            clips = [perturb_clip(c, self.perturbations, np.random.default_rng([self.seed, i])) for c in clips]
-        x = [clip_to_tensor(c, self.region, self.input_size) for c in clips]
-        if not self.pseudo_fakes:
-            return x[0], torch.tensor(labels[0])
-        return torch.stack(x), torch.tensor(labels)
-
-    def landmark_item(self, i: int, row: dict, offset: int, n: int):
-        """The landmark model's item: the clip's landmark_features (and a mesh-level fake of it)."""
-        mesh = self.read_mesh(row, offset, n)
-        if mesh is None:
-            raise ValueError(f"{self.faces_dir / row['video_id']}.meta.npz has no face mesh: extract the faces again "
-                             "with the mesh (01_extract_faces.py --mesh on) to train or test the landmark model")
-        meshes, labels = [mesh], [float(row["label"])]
-        rng = np.random.default_rng([self.seed, self.epoch, i, 1])
-        if row.get("pseudo"):
-            meshes, labels = [landmark_fake(row["pseudo"], mesh, rng)], [1.0]
-        elif self.pseudo_fakes and row["label"] == "0":
-            meshes.append(landmark_fake(str(rng.choice(self.pseudo_fakes)), mesh, rng))
-            labels.append(1.0)
-        x = [torch.from_numpy(landmark_features(m)) for m in meshes]
-        if not self.pseudo_fakes:
-            return x[0], torch.tensor(labels[0])
-        return torch.stack(x), torch.tensor(labels)
-
-
-def pair_collate(batch: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """A batch of ClipDataset items with pseudo-fakes (one or two clips each) -> one batch of clips."""
-    return torch.cat([x for x, _ in batch]), torch.cat([y for _, y in batch])
-
-
 # --------------------------------------------------------------------------------------------
-# 5. Models
+# 7. Models
 # --------------------------------------------------------------------------------------------
 # Both models are small on purpose (about a hundred thousand parameters): they train in a minute on
 # a laptop CPU and a reader can hold them in their head. Both return one logit per clip
@@ -2823,7 +2522,7 @@ def count_flops(model: nn.Module, clip_shape: tuple[int, ...]) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# 6. Training loop (shared by 03 and 04)
+# 8. Training (one loop, shared by 03 and 04)
 # --------------------------------------------------------------------------------------------
 # One loop for every model, on a CPU, a GPU or many processes started by torchrun. It is built to
 # hold up:
@@ -2955,20 +2654,12 @@ def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str)
     parser.add_argument("--pseudo-fakes", type=parse_pseudo_fakes, default=[], metavar="METHODS",
                         help="learn from real videos: pair every real clip with a fake made from it, fresh every epoch, "
                              f"by one of METHODS: all, or a comma-separated list of {', '.join(PSEUDO_FAKES)} (common.py "
-                             "section 4 says what each does); genuine fakes in the clips stay as they are "
+                             "section 6 says what each does); genuine fakes in the clips stay as they are "
                              "(default: none, genuine fakes only)")
     parser.add_argument("--real-only", action="store_true",
                         help="learn from the real clips alone: leave the genuine fakes of the train and val splits out "
                              "(with --pseudo-fakes; the leave-generator-out folds of 02 --folds then measure how far "
                              "pseudo-fakes alone carry) (default: learn from the genuine fakes too)")
-    parser.add_argument("--fake-resolution", choices=["face", "crop"], default="face",
-                        help="where the pseudo-fakes are made: face = on the crops as 01 kept them (make them larger "
-                             "than --input-size, e.g. 01 --size 128 for a 64-pixel model), then shrunk with the real clip; "
-                             "crop = on the model's small input itself, as the first recipe did (default: %(default)s)")
-    parser.add_argument("--masks", choices=["mesh", "ellipse"], default="mesh",
-                        help="the pseudo-fakes' masks: mesh = the face mesh's hull (SBI's variants) where 01 measured "
-                             "the mesh, an ellipse where it did not; ellipse = always an ellipse from the five points, "
-                             "to measure what the mesh adds (default: %(default)s)")
     parser.add_argument("--input-size", type=int, default=None,
                         help="the model's input side in pixels: larger crops are shrunk to it after the pseudo-fakes are "
                              "made (default: the crops' own size)")
@@ -3080,53 +2771,12 @@ def read_splits(args) -> tuple[list[dict], list[dict], Path, dict]:
     return train_rows, val_rows, faces_dir, settings
 
 
-def spread_clips(rows: list[dict], n: int) -> list[dict]:
-    """At most n clips of each video (the test split's untouched), evenly spread over the video."""
-    by_video: dict[str, list[dict]] = {}
-    for r in rows:
-        by_video.setdefault(r["video_id"], []).append(r)
-    keep = set()
-    for vid, rs in by_video.items():
-        if rs[0]["split"] == "test" or len(rs) <= n:
-            keep.update(r["clip_id"] for r in rs)
-        else:
-            keep.update(rs[int(i)]["clip_id"] for i in np.linspace(0, len(rs) - 1, n).round())
-    return [r for r in rows if r["clip_id"] in keep]
-
-
-def match_sharpness(rows: list[dict], faces_dir: Path, seed: int, bins: int = 5) -> list[dict]:
-    """The training clips redrawn so that real and fake clips have the same distribution of face
-    sharpness (--match-sharpness): otherwise a model can learn which class is the softer one in
-    these sources, a fact about cameras and generators, not about faces in motion.
-
-    Each video's sharpness (face_sharpness) falls into one of `bins` bins (quantiles over the
-    videos); each class keeps its number of clips, but draws them, with replacement, so that its
-    share in each bin is the share of both classes together there. Bins that hold one class only
-    are left out (no match is possible there). Deterministic from the seed."""
-    sharp = {v: face_sharpness(faces_dir / f"{v}.npy") for v in sorted({r["video_id"] for r in rows})}
-    edges = np.quantile(list(sharp.values()), np.linspace(0, 1, bins + 1)[1:-1])
-    bin_of = [int(np.searchsorted(edges, sharp[r["video_id"]])) for r in rows]
-    labels = np.array([r["label"] for r in rows])
-    both = [b for b in range(bins) if {"0", "1"} <= set(labels[np.array(bin_of) == b])]
-    share = np.array([sum(1 for k in bin_of if k == b) for b in both], float)
-    share /= share.sum()
-    rng = np.random.default_rng([seed, 7])
-    out = []
-    for label in ("0", "1"):
-        n = int((labels == label).sum())
-        for b, p in zip(both, share):
-            pool = [r for r, k in zip(rows, bin_of) if k == b and r["label"] == label]
-            out += [pool[i] for i in rng.choice(len(pool), size=int(round(n * p)), replace=True)]
-    return out
-
-
 def dataset_options(config: dict) -> dict:
     """What a ClipDataset must know of a run to show its model what it saw in training (03/04 and
-    05 alike): the region, the window, the input size, where fakes are made, pixels or landmarks.
-    Runs from before an option existed get the behaviour they were trained with."""
+    05 alike): the region, the window, the input size, pixels or landmarks. Runs from before an
+    option existed get the behaviour they were trained with."""
     return {"region": config.get("region", "face"), "clip_len": config["clip_len"],
-            "input_size": config.get("input_size"), "fake_resolution": config.get("fake_resolution", "crop"),
-            "landmarks": config.get("input") == "landmarks", "masks": config.get("masks", "mesh")}
+            "input_size": config.get("input_size"), "landmarks": config.get("input") == "landmarks"}
 
 
 def clip_datasets(args, train_rows: list[dict], val_rows: list[dict], faces_dir: Path):
@@ -3141,13 +2791,9 @@ def clip_datasets(args, train_rows: list[dict], val_rows: list[dict], faces_dir:
                  f"in {Path(args.clips) / 'clips.csv'}; use a shorter --clip-len, or cut longer clips with "
                  "02_make_clips.py --clip-len.")
     seen = {**dataset_options({**vars(args), "clip_len": clip_len}), "seed": args.seed}
-    for name, rows in (("train", train_rows), ("val", val_rows)):
-        if usable_methods(args.pseudo_fakes, rows) != list(args.pseudo_fakes):
-            warn(f"the {name} split holds the real clips of one person only: no swap pseudo-fakes in it "
-                 "(a swap needs a second person)")
     try:
         train_set = ClipDataset(train_rows, faces_dir, augment=not args.no_augment,
-                                pseudo_fakes=usable_methods(args.pseudo_fakes, train_rows), degrade=args.degrade, **seen)
+                                pseudo_fakes=args.pseudo_fakes, degrade=args.degrade, **seen)
         # Validation pseudo-fakes: one per real clip, drawn once, the same in every epoch and in 05.
         val_set = ClipDataset(pseudo_rows(val_rows, args.pseudo_fakes, args.seed), faces_dir, **seen)
     except ValueError as err:  # pseudo-fakes that cannot be made from these clips
@@ -3257,10 +2903,9 @@ def draw_contact_sheet(args) -> None:
     them, drawn instead of training: for three real training clips of three people, two frames of
     the clip, then of each family's fake and its mask. Look at it before training on the fakes."""
     train_rows, _, faces_dir, _ = read_splits(args)
-    families = [m for m in args.pseudo_fakes if m in PSEUDO_FAKES]
+    families = list(args.pseudo_fakes)
     if not families:
-        sys.exit("error: --contact-sheet draws pixel pseudo-fakes: give --pseudo-fakes all (or some of "
-                 f"{', '.join(PSEUDO_FAKES)}); the mesh's own fakes change no pixel")
+        sys.exit(f"error: --contact-sheet draws pseudo-fakes: give --pseudo-fakes all (or some of {', '.join(PSEUDO_FAKES)})")
     reals = [r for r in train_rows if r["label"] == "0"]
     groups = list(dict.fromkeys(r["group"] for r in reals))  # in order of appearance: one source after another
     chosen = [groups[int(k)] for k in np.linspace(0, len(groups) - 1, min(3, len(groups))).round()]
@@ -3268,19 +2913,18 @@ def draw_contact_sheet(args) -> None:
     clip_len = args.clip_len or int(reals[0]["length"])
     ds = ClipDataset(reals, faces_dir, seed=args.seed,
                      **dataset_options({**vars(args), "clip_len": clip_len}))
-    families = usable_methods(families, reals)
     show = lambda frames: clip_to_tensor(frames, args.region, args.input_size).permute(0, 2, 3, 1).add(1).div(2).numpy()  # noqa: E731
     rows = []
     for i in picks:
-        frames = ds.sized(ds.read(reals[i], 0, clip_len))
+        frames = ds.read(reals[i], 0, clip_len)
         row = [("real", show(frames[[0, -1]]), None)]
         for m in families:
             fake, mask = ds.pseudo_fake(i, frames, 0, m, with_mask=True)
             row.append((m, show(fake[[0, -1]]), np.asarray(mask)[0]))
         rows.append((reals[i]["video_id"].split("__", 1)[-1][-18:], row))  # without the dataset's prefix
     plot_contact_sheet(rows, Path(args.contact_sheet), f"pseudo-fakes as the model sees them ({args.input_size or frames.shape[1]} px; "
-                       f"made at {'the face resolution, ' + str(frames.shape[1]) + ' px' if args.fake_resolution == 'face' else 'the model input'}"
-                       f"; masks {'from the mesh' if args.masks == 'mesh' and ds.read_mesh(reals[picks[0]], 0, 1) is not None else 'ellipses from 5 points'})")
+                       f"made at the face resolution, {frames.shape[1]} px"
+                       f"; masks {'from the mesh' if ds.read_mesh(reals[picks[0]], 0, 1) is not None else 'ellipses from 5 points'})")
     print(f"wrote {args.contact_sheet}: {len(rows)} real clips and their {', '.join(families)} pseudo-fakes")
 
 
@@ -3503,7 +3147,7 @@ def end_run(run: Run) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# 7. Metrics
+# 9. Metrics
 # --------------------------------------------------------------------------------------------
 # scikit-learn computes every score it has; we add the few it does not (equal error rate and the
 # presentation-attack error rates of ISO/IEC 30107-3, where a fake is an "attack" and a real video
@@ -3662,20 +3306,12 @@ def paired_groups(items: list[dict]) -> set[str]:
     return {g for g, found in labels.items() if found == {0, 1}}
 
 
-def face_sharpness(faces_npy: Path, n: int = 64) -> float:
-    """How sharp a video's face crops are: the mean variance of the Laplacian of up to n crops
-    spread over the video, in grey levels squared. Footage quality, not a fake's trace: a
-    detector whose scores follow it has learned the camera, not the face."""
-    crops = np.load(faces_npy, mmap_mode="r")
-    pick = np.unique(np.linspace(0, len(crops) - 1, min(n, len(crops))).astype(int))
-    return float(np.mean([cv2.Laplacian(cv2.cvtColor(np.ascontiguousarray(crops[k]), cv2.COLOR_RGB2GRAY),
-                                        cv2.CV_64F).var() for k in pick]))
-
-
 # --------------------------------------------------------------------------------------------
-# 8. Plots
+# 10. Plots
 # --------------------------------------------------------------------------------------------
-# matplotlib without a screen (Agg), PNGs sized for a paper column.
+# The figures of 05's report (ROC curves, training curves, confusion matrices, score histograms),
+# the timeline of 05 --video with the face's signals under it, and the contact sheet of 03/04
+# --contact-sheet: matplotlib without a screen (Agg), PNGs sized for a paper column.
 
 
 def _pyplot():
