@@ -6,8 +6,8 @@ Reads   every video under --videos (default data/videos), labelled by the folder
         A fake named like a real video (real/id007.mp4, fake/LipSync/id007.mp4) belongs to the same
         group: the group is the file name without its extension, and splits never cut a group.
         Or a CSV that lists the videos (--manifest), or a published dataset in its own layout
-        (--dataset ffpp|celebdf|dfdc|timit --root DIR; the readers are in common.py section 4,
-        the README says where to get each dataset). Every video gets a label, a group (the person
+        (--dataset ffpp|celebdf|dfdc|timit --root DIR; the readers are below, in "Dataset
+        layouts"; the README says where to get each dataset). Every video gets a label, a group (the person
         it shows), a method (how it was faked, or real) and, where the dataset has one, its
         official split.
 Writes  --out (default data/faces):
@@ -40,11 +40,13 @@ again and it skips the videos already done. Status of a video in index.csv:
 With --demo it first writes a synthetic talking-face dataset (real videos and four kinds of
 temporal deepfakes, see common.py section 2) to data/videos, then extracts it.
 
-The code: main() and extract_one() below; the work is in common.py, section 3 "Face detection,
-tracking and the mesh": common.make_detector (YuNet or Haar), common.extract_faces (detect, track, fill gaps,
-smooth, crop), class FaceMesh; the video is read in section 1, the demo set drawn in section 2,
-the dataset layouts listed in section 4 (common.list_manifest, common.list_ffpp, ...). In what
-order to read them: docs/reading-the-code.md.
+The code: this file, top to bottom: the options; the demo; "Dataset layouts", the readers that
+turn a folder, a manifest or a published dataset into one list of videos (list_folders,
+list_manifest, list_ffpp, list_celebdf, list_dfdc, list_timit; no other script needs them);
+"Extraction", extract_one() and main(). The work is in common.py, section 3 "Face detection,
+tracking and the mesh": common.make_detector (YuNet or Haar), common.extract_faces (detect, track,
+fill gaps, smooth, crop), class FaceMesh; the video is read in section 1, the demo set drawn in
+section 2. In what order to read them: docs/reading-the-code.md.
 
 Run:
     python 01_extract_faces.py --demo                # make the demo set and extract it
@@ -80,7 +82,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--videos", default="data/videos", help="folder with real/ and fake/ subfolders (default: %(default)s)")
     p.add_argument("--manifest", default=None, help="a CSV listing the videos instead: path,label[,group][,split][,method]")
-    p.add_argument("--dataset", choices=common.DATASETS, default="folders",
+    p.add_argument("--dataset", choices=DATASETS, default="folders",
                    help="layout of the videos: folders (real/, fake/ under --videos), manifest (--manifest CSV), "
                         "ffpp (FaceForensics++), celebdf (Celeb-DF v1/v2), dfdc (DFDC, full or preview), "
                         "timit (DeepfakeTIMIT with VidTIMIT) (default: %(default)s)")
@@ -176,26 +178,383 @@ def make_identity(job):
     return common.make_demo_identity(*job)
 
 
+# --------------------------------------------------------------------------------------------
+# Dataset layouts: which videos there are, and what each one is
+# --------------------------------------------------------------------------------------------
+# Each published dataset keeps its videos and labels its own way; a layout reader turns a dataset
+# folder into one list of items, {video_id, path, label (0 real, 1 fake), group, split (the
+# official one, or ""), method}, and nothing after this script needs to know which dataset it was
+# (index.csv carries the items on). Each reader checks that the folder looks like what it expects
+# and says what it expected when it does not (LayoutError); a single odd file gets a warning and
+# is left out. list_videos, at the end of this part, picks the reader that --dataset names.
+#
+# `group` is what a split must never cut: the person a video shows. A face swap shows two people
+# (the target's video with the source's face), so a fake joins its target and its source into one
+# group, and with them all their real videos (IdentityGroups, a union-find, does the joining).
+
+DATASETS = ("folders", "manifest", "ffpp", "celebdf", "dfdc", "timit")  # what --dataset accepts
+
+
+class LayoutError(Exception):
+    """A dataset folder that does not look like the layout asked for."""
+
+
+def warn(message: str) -> None:
+    tqdm.write(f"warning: {message}")
+
+
+def video_files(folder: Path) -> list[Path]:
+    """Video files under a folder, at any depth, in name order (hidden ones, such as a .partial, left out)."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in common.VIDEO_EXTENSIONS
+                  and not p.name.startswith("."))
+
+
+def make_items(root: Path, found: list[tuple[Path, int, str, str, str]], prefix: str = "") -> list[dict]:
+    """(path, label, group, method, split) tuples -> index items with a unique video_id.
+
+    The id is the path below the root with "__" for "/" (after `prefix`, if given), so two files
+    with one name in different folders stay apart (and so do a.mp4 and a.avi in one folder). When
+    some paths lie outside the root (a manifest may list videos anywhere), the ids are the paths
+    below the folder that holds them all.
+    """
+    absolute = {str(f[0]): Path(os.path.abspath(f[0])) for f in found}
+    base = Path(os.path.abspath(root))
+    if any(not p.is_relative_to(base) for p in absolute.values()):
+        base = Path(os.path.commonpath([str(p.parent) for p in absolute.values()]))
+    items, seen = [], set()
+    for path, label, group, method, split in sorted(found, key=lambda f: str(f[0])):
+        rel = absolute[str(path)].relative_to(base)
+        video_id = "__".join(([prefix] if prefix else []) + list(rel.with_suffix("").parts if Path(path).is_file() else rel.parts))
+        if video_id in seen:
+            video_id += "_" + Path(path).suffix.lstrip(".").lower()
+        seen.add(video_id)
+        items.append({"video_id": video_id, "path": str(path), "label": label, "group": group,
+                      "split": split, "method": method})
+    return items
+
+
+class IdentityGroups:
+    """Union-find over identity ids: link(a, b) puts a and b (and everyone linked to them) in one group."""
+
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+
+    def find(self, a: str) -> str:
+        self.parent.setdefault(a, a)
+        while self.parent[a] != a:
+            self.parent[a] = self.parent[self.parent[a]]  # path halving keeps the trees flat
+            a = self.parent[a]
+        return a
+
+    def link(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def names(self) -> dict[str, str]:
+        """id -> a readable group name: its members joined by '+', e.g. '000+003'."""
+        members: dict[str, list[str]] = {}
+        for a in sorted(self.parent):
+            members.setdefault(self.find(a), []).append(a)
+        return {a: "+".join(members[self.find(a)]) for a in self.parent}
+
+
+def list_folders(root: Path) -> list[dict]:
+    """Own recordings in folders: root/real/**/<name>.mp4 and root/fake/<method>/**/<name>.mp4.
+
+    A fake named like a real video (real/id007.mp4, fake/LipSync/id007.mp4) belongs to the same
+    group: the group is the file name without its extension.
+    """
+    found, stray = [], []
+    for path in video_files(root):
+        rel = path.relative_to(root)
+        top = rel.parts[0].lower()
+        if top not in ("real", "fake") or len(rel.parts) == 1:
+            stray.append(rel)
+            continue
+        method = "real" if top == "real" else (rel.parts[1] if len(rel.parts) > 2 else "fake")
+        found.append((path, int(top == "fake"), path.stem, method, ""))
+    if stray:
+        raise LayoutError(f"{root / stray[0]}" + (f" and {len(stray) - 1} more videos are" if len(stray) > 1 else " is")
+                          + f" not under real/ or fake/, so the label is unknown. Expected {root}/real/**/NAME.mp4 and "
+                          f"{root}/fake/METHOD/**/NAME.mp4; move them, or describe the videos in a CSV (--manifest), "
+                          "or name a published layout (--dataset).")
+    return make_items(root, found)
+
+
+MANIFEST_LABELS = {"0": 0, "real": 0, "1": 1, "fake": 1}
+
+
+def list_manifest(csv_path: Path) -> list[dict]:
+    """A CSV with a header and one row per video: path,label[,group][,split][,method].
+
+    path: relative to the CSV's folder, or absolute; label: 0/real or 1/fake; group: the person
+    (default: the file name without extension); split: train/val/test or empty; method: how the
+    fake was made (default: real or fake).
+    """
+    csv_path = Path(csv_path)
+    if not csv_path.is_file():
+        raise LayoutError(f"{csv_path}: manifest not found; expected a CSV file with the header path,label[,group][,split][,method]")
+    rows = common.read_csv(csv_path)
+    columns = set(rows[0]) if rows else set()
+    if not {"path", "label"} <= columns:
+        raise LayoutError(f"{csv_path}: expected a header with at least the columns path,label "
+                          f"(optionally group, split, method); found {', '.join(sorted(columns)) or 'no rows'}")
+    found, missing = [], []
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        label = MANIFEST_LABELS.get((row["label"] or "").strip().lower())
+        split = (row.get("split") or "").strip().lower()
+        if label is None:
+            raise LayoutError(f"{csv_path} line {line}: label {row['label']!r}; expected 0 or real, 1 or fake")
+        if split not in ("", "train", "val", "test"):
+            raise LayoutError(f"{csv_path} line {line}: split {row['split']!r}; expected train, val, test or empty")
+        path = Path(row["path"].strip())
+        path = path if path.is_absolute() else csv_path.parent / path
+        if not path.exists():
+            missing.append(f"{path} (line {line})")
+            continue
+        method = (row.get("method") or "").strip() or ("fake" if label else "real")
+        found.append((path, label, (row.get("group") or "").strip() or path.stem, method, split))
+    if missing:
+        warn(f"{len(missing)} videos in {csv_path} are not on disk and are left out, e.g. {missing[0]}")
+    return make_items(csv_path.parent, found)
+
+
+FFPP_SKIPPED = {"DeepFakeDetection"}  # Google's DFD set: actor-and-scene names, another layout
+
+
+def read_ffpp_splits(splits_dir: Path) -> dict[str, tuple[str, ...]]:
+    """FaceForensics++'s train.json / val.json / test.json (lists of [target, source] id pairs) -> {split: pairs}."""
+    splits = {}
+    for name in ("train", "val", "test"):
+        path = Path(splits_dir) / f"{name}.json"
+        if not path.is_file():
+            raise LayoutError(f"{path} not found: the official split is three files, train.json, val.json and "
+                              "test.json, each a list of id pairs such as [[\"071\", \"054\"], ...]")
+        try:
+            pairs = common.read_json(path)
+            splits[name] = [(str(a), str(b)) for a, b in pairs]
+        except (ValueError, TypeError) as err:
+            raise LayoutError(f"{path}: expected a JSON list of id pairs such as [[\"071\", \"054\"], ...] ({err})")
+    return splits
+
+
+def list_ffpp(root: Path, compression: str = "c23", methods: list[str] | None = None,
+              splits_dir: Path | None = None) -> list[dict]:
+    """FaceForensics++: original_sequences/youtube/<c>/videos/NNN.mp4 (real) and
+    manipulated_sequences/<Method>/<c>/videos/TTT_SSS.mp4 (fake: the video of TTT with the face or
+    expressions of SSS). The official split (splits_dir, or root/splits when it holds test.json)
+    assigns each pair of ids to train, val or test."""
+    root = Path(root)
+    real_dir = root / "original_sequences" / "youtube" / compression / "videos"
+    fake_root = root / "manipulated_sequences"
+    if not real_dir.is_dir():
+        present = sorted(p.name for p in (root / "original_sequences" / "youtube").glob("*") if p.is_dir())
+        raise LayoutError(f"{real_dir} not found. A FaceForensics++ root holds original_sequences/youtube/<c>/videos/NNN.mp4 "
+                          f"and manipulated_sequences/<Method>/<c>/videos/TTT_SSS.mp4, <c> being raw, c23 or c40"
+                          + (f"; compressions present here: {', '.join(present)} (pick one with --compression)" if present else ""))
+    available = sorted(p.name for p in fake_root.glob("*") if p.is_dir() and p.name not in FFPP_SKIPPED)
+    for name in sorted(FFPP_SKIPPED & {p.name for p in fake_root.glob("*")}):
+        warn(f"{fake_root / name} left out: its videos are named by actor and scene, not TTT_SSS")
+    chosen = methods or available
+    if not chosen:
+        raise LayoutError(f"{fake_root} holds no method folders; expected e.g. manipulated_sequences/Deepfakes/{compression}/videos")
+    for method in chosen:
+        if method not in available:
+            raise LayoutError(f"{fake_root / method} not found; methods present: {', '.join(available) or 'none'}")
+        if not (fake_root / method / compression / "videos").is_dir():
+            raise LayoutError(f"{fake_root / method / compression / 'videos'} not found: expected the {compression} "
+                              f"videos of {method} there (choose the compression with --compression)")
+
+    ids, found = IdentityGroups(), []
+    for method in chosen:
+        for path in video_files(fake_root / method / compression / "videos"):
+            target, _, source = path.stem.partition("_")
+            if not (target.isdigit() and source.isdigit()):
+                warn(f"{path}: left out, the name is not TTT_SSS (two video ids)")
+                continue
+            ids.link(target, source)  # the fake shows both people
+            found.append((path, 1, target, method))
+    for path in video_files(real_dir):
+        if not path.stem.isdigit():
+            warn(f"{path}: left out, the name is not a video id such as 071")
+            continue
+        ids.find(path.stem)
+        found.append((path, 0, path.stem, "real"))
+
+    split_of = {}
+    splits_dir = splits_dir or (root / "splits" if (root / "splits" / "test.json").is_file() else None)
+    if splits_dir:
+        for name, pairs in read_ffpp_splits(splits_dir).items():
+            for a, b in pairs:
+                ids.link(a, b)
+                for vid in (a, b):
+                    split_of.setdefault(vid, name)
+        unlisted = sorted({i for _, _, i, _ in found} - set(split_of))
+        if unlisted:
+            warn(f"{len(unlisted)} video ids are in no official split file (e.g. {unlisted[0]}); 02 leaves them out "
+                 "of the official test and validation sets")
+    names = ids.names()
+    return make_items(root, [(path, label, names[i], method, split_of.get(i, "")) for path, label, i, method in found])
+
+
+CELEBDF_FOLDERS = {"Celeb-real": 0, "YouTube-real": 0, "Celeb-synthesis": 1}
+
+
+def list_celebdf(root: Path, test_list: Path | None = None) -> list[dict]:
+    """Celeb-DF v1/v2: Celeb-real/idX_NNNN.mp4 and YouTube-real/NNNNN.mp4 (real),
+    Celeb-synthesis/idX_idY_NNNN.mp4 (fake: video NNNN of person X with Y's face swapped in).
+    List_of_testing_videos.txt ("1 Celeb-real/id0_0000.mp4", 1 = real, 0 = fake) is the official
+    test set.
+
+    The group of a fake is its target X, whose video it is. Joining X with the face donor Y, as
+    for FaceForensics++, would chain Celeb-DF's 59 people, each swapped with several others, into
+    one group and leave nothing to split. Each YouTube-real video is a person of its own.
+    """
+    root = Path(root)
+    present = {name for name in CELEBDF_FOLDERS if (root / name).is_dir()}
+    if "Celeb-synthesis" not in present or present == {"Celeb-synthesis"}:
+        found_dirs = sorted(p.name for p in root.glob("*") if p.is_dir())
+        raise LayoutError(f"{root}: expected the Celeb-DF folders Celeb-real/, YouTube-real/ and Celeb-synthesis/; "
+                          f"found {', '.join(found_dirs) or 'no folders'}")
+    found = []
+    for folder in sorted(present):
+        label = CELEBDF_FOLDERS[folder]
+        for path in video_files(root / folder):
+            parts = path.stem.split("_")
+            if folder == "YouTube-real":
+                group = f"yt{path.stem}"
+            elif parts[0].startswith("id") and len(parts) == (3 if label else 2):
+                group = parts[0]
+            else:
+                warn(f"{path}: left out, expected a name like {'id0_id1_0000' if label else 'id0_0000'}.mp4")
+                continue
+            found.append([path, label, group, folder if label else "real", ""])
+
+    test_list = Path(test_list) if test_list else root / "List_of_testing_videos.txt"
+    if test_list.is_file():
+        by_rel = {f[0].relative_to(root).as_posix(): f for f in found}
+        missing = []
+        for n, line in enumerate(test_list.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            flag, _, rel = line.strip().partition(" ")
+            if flag not in ("0", "1") or not rel:
+                raise LayoutError(f"{test_list} line {n}: {line!r}; expected '1 FOLDER/NAME.mp4' (real) or '0 FOLDER/NAME.mp4' (fake)")
+            item = by_rel.get(rel.strip())
+            if item is None:
+                missing.append(rel.strip())
+                continue
+            if int(flag) != 1 - item[1]:  # the list says 1 for real
+                warn(f"{test_list} line {n} calls {rel.strip()} {'real' if flag == '1' else 'fake'}, its folder says otherwise; the folder wins")
+            item[4] = "test"
+        if missing:
+            warn(f"{len(missing)} videos of {test_list.name} are not on disk (e.g. {missing[0]}); the test set is smaller")
+    elif test_list != root / "List_of_testing_videos.txt":
+        raise LayoutError(f"{test_list} not found: expected Celeb-DF's List_of_testing_videos.txt")
+    return make_items(root, [tuple(f) for f in found])
+
+
+def list_dfdc(root: Path) -> list[dict]:
+    """DFDC (full or preview): folders of videos, each with a metadata.json that maps a file name
+    to {"label": "REAL" | "FAKE", "original": the real video a fake was made from, ...}.
+
+    The group of a video is its original (a real video is its own original), so a real video and
+    every fake made from it stay together. DFDC's training metadata calls every video "train", so
+    it carries no split; 02 splits by group.
+    """
+    root = Path(root)
+    metas = sorted(root.rglob("metadata.json"))
+    if not metas:
+        raise LayoutError(f"{root}: no metadata.json found. A DFDC root holds folders such as dfdc_train_part_0/, "
+                          "each with its videos and a metadata.json that labels them")
+    found, missing, covered = [], [], set()
+    for meta in metas:
+        folder = meta.parent
+        try:
+            entries = common.read_json(meta)
+        except ValueError as err:
+            raise LayoutError(f"{meta}: not valid JSON ({err})")
+        if not isinstance(entries, dict):
+            raise LayoutError(f"{meta}: expected a JSON object mapping file names to {{\"label\": \"REAL\" or \"FAKE\", ...}}")
+        for name, entry in sorted(entries.items()):
+            label = str(entry.get("label", "")).upper() if isinstance(entry, dict) else ""
+            if label not in ("REAL", "FAKE"):
+                warn(f"{meta}: entry {name!r} left out: expected \"label\": \"REAL\" or \"FAKE\"")
+                continue
+            path = folder / name
+            covered.add(path)
+            if not path.is_file():
+                missing.append(path)
+                continue
+            original = entry.get("original") if label == "FAKE" else None
+            found.append((path, int(label == "FAKE"), Path(original or name).stem, "DFDC" if label == "FAKE" else "real", ""))
+    for path in video_files(root):
+        if path not in covered:
+            meta = path.parent / "metadata.json"
+            warn(f"{path}: left out, " + (f"no entry for {path.name!r} in {meta}" if meta.is_file() else f"no {meta} beside it")
+                 + " (expected {\"" + path.name + "\": {\"label\": \"REAL\" or \"FAKE\", \"original\": ...}})")
+    if missing:
+        warn(f"{len(missing)} videos listed in metadata.json are not on disk (e.g. {missing[0]}); going on without them")
+    return make_items(root, found)
+
+
+def list_timit(root: Path, qualities: list[str] = ("higher", "lower"), vidtimit: Path | None = None) -> list[dict]:
+    """DeepfakeTIMIT: <higher|lower>_quality/<subject>/<sentence>-video-<source>.avi (fake: the
+    subject's video with the source's face). Its real videos are in VidTIMIT (vidtimit):
+    <subject>/video/<sentence>/ as folders of numbered frame images (or <subject>/<sentence>.avi if
+    converted); only the subjects DeepfakeTIMIT uses are taken, and not the head-rotation takes.
+    """
+    root, ids, fakes, reals = Path(root), IdentityGroups(), [], []
+    for quality in qualities:
+        folder = root / f"{quality}_quality"
+        if not folder.is_dir():
+            raise LayoutError(f"{folder} not found: a DeepfakeTIMIT root holds higher_quality/ and lower_quality/, "
+                              "each with one folder per subject of SENTENCE-video-SOURCE.avi files")
+        for path in video_files(folder):
+            subject = path.parent.name
+            _, _, source = path.stem.partition("-video-")  # SENTENCE-video-SOURCE
+            if not source:
+                warn(f"{path}: left out, expected a name like sa1-video-fram1.avi")
+                continue
+            ids.link(subject, source)
+            fakes.append((path, 1, subject, f"DeepfakeTIMIT-{'HQ' if quality == 'higher' else 'LQ'}"))
+    if vidtimit is None:
+        warn("no --vidtimit folder: DeepfakeTIMIT holds only fakes; its real videos are VidTIMIT's")
+    else:
+        vidtimit = Path(vidtimit)
+        if not vidtimit.is_dir():
+            raise LayoutError(f"{vidtimit} not found: expected VidTIMIT's folder of subjects (fadg0/, fram1/, ...)")
+        for subject in sorted(s for s in ids.parent if (vidtimit / s).is_dir()):
+            takes = [d for d in sorted((vidtimit / subject / "video").glob("*")) if d.is_dir() and not d.name.startswith("head")]
+            takes += [p for p in video_files(vidtimit / subject) if not p.stem.startswith("head")]
+            reals += [(take, 0, subject, "real") for take in takes]
+        if not reals:
+            raise LayoutError(f"{vidtimit}: no real videos of the DeepfakeTIMIT subjects; expected SUBJECT/video/SENTENCE/ "
+                              "folders of frame images (or SUBJECT/SENTENCE.avi)")
+    names = ids.names()
+    return (make_items(root, [(path, label, names[s], method, "") for path, label, s, method in fakes])
+            + make_items(vidtimit, [(path, label, names[s], method, "") for path, label, s, method in reals], prefix="VidTIMIT"))
+
+
 def list_videos(args) -> list[dict]:
     """The videos of the chosen layout: [{video_id, path, label, group, split, method}]."""
     if args.dataset == "folders":
-        return common.list_folders(Path(args.videos))
+        return list_folders(Path(args.videos))
     if args.dataset == "manifest":
-        return common.list_manifest(Path(args.manifest))
+        return list_manifest(Path(args.manifest))
     root = Path(args.root)
     if not root.is_dir():
-        raise common.LayoutError(f"{root} is not a folder; --root names the folder where the {args.dataset} dataset is")
+        raise LayoutError(f"{root} is not a folder; --root names the folder where the {args.dataset} dataset is")
     if args.dataset == "ffpp":
         methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
-        return common.list_ffpp(root, args.compression, methods, Path(args.splits) if args.splits else None)
+        return list_ffpp(root, args.compression, methods, Path(args.splits) if args.splits else None)
     if args.dataset == "celebdf":
-        return common.list_celebdf(root, Path(args.test_list) if args.test_list else None)
+        return list_celebdf(root, Path(args.test_list) if args.test_list else None)
     if args.dataset == "dfdc":
-        return common.list_dfdc(root)
+        return list_dfdc(root)
     qualities = [q.strip() for q in args.quality.split(",") if q.strip()]
     if not set(qualities) <= {"higher", "lower"} or not qualities:
-        raise common.LayoutError(f"--quality {args.quality!r}: expected higher, lower or higher,lower")
-    return common.list_timit(root, qualities, Path(args.vidtimit) if args.vidtimit else None)
+        raise LayoutError(f"--quality {args.quality!r}: expected higher, lower or higher,lower")
+    return list_timit(root, qualities, Path(args.vidtimit) if args.vidtimit else None)
 
 
 def describe(items: list[dict]) -> None:
@@ -209,6 +568,13 @@ def describe(items: list[dict]) -> None:
         print("official split: " + ", ".join(f"{s} {splits[s]}" for s in ("train", "val", "test") if splits[s])
               + f", none {len(items) - sum(splits.values())}")
 
+
+# --------------------------------------------------------------------------------------------
+# Extraction: one video at a time, in worker processes
+# --------------------------------------------------------------------------------------------
+# The work itself is common.extract_faces (section 3); here is what makes a long run safe to
+# stop and restart: each video's row is written last, as the mark that it is done, and a video
+# already done with the same settings from the same file is skipped.
 
 SETTINGS = ("detector", "detector_model", "mesh", *common.EXTRACT_SETTINGS)  # what settings.json records
 
@@ -320,7 +686,7 @@ def main(argv=None):
                  "or run with --demo to make a synthetic set.")
     try:
         items = list_videos(args)
-    except common.LayoutError as err:
+    except LayoutError as err:
         sys.exit(f"error: {err}")
     if not items:
         where = f"{videos}/real or {videos}/fake" if args.dataset == "folders" else (args.manifest or args.root)

@@ -3,10 +3,12 @@
 Each test builds a folder in one layout (FaceForensics++, Celeb-DF, DFDC, DeepfakeTIMIT with
 VidTIMIT, a manifest) out of copies of one short synthetic talking-face video, then checks the
 labels, groups, methods and official splits that 01 reads, and that 02 never puts a group in two
-splits. The layout readers are also called directly, for the error messages.
+splits. The layout readers (01's own, in its "Dataset layouts") are also called directly, for the
+error messages.
 """
 
 import csv
+import importlib
 import json
 import shutil
 from collections import defaultdict
@@ -16,6 +18,8 @@ import pytest
 from conftest import run_script
 
 import common
+
+extract = importlib.import_module("01_extract_faces")  # the layout readers are 01's, the one script that reads layouts
 
 CLIPS = ["--clip-len", "8", "--stride", "8"]
 
@@ -124,14 +128,14 @@ def test_ffpp_split_that_tears_a_group_is_refused(tmp_path, face_video):
 def test_ffpp_layout_errors_name_the_path_and_what_was_expected(tmp_path, face_video):
     root = tmp_path / "FaceForensics"
     ffpp_tree(root, face_video)
-    with pytest.raises(common.LayoutError, match=r"c40/videos not found.*compressions present here: c23"):
-        common.list_ffpp(root, compression="c40")
-    with pytest.raises(common.LayoutError, match=r"manipulated_sequences/NeuralTextures not found; methods present: Deepfakes, FaceSwap"):
-        common.list_ffpp(root, methods=["NeuralTextures"])
+    with pytest.raises(extract.LayoutError, match=r"c40/videos not found.*compressions present here: c23"):
+        extract.list_ffpp(root, compression="c40")
+    with pytest.raises(extract.LayoutError, match=r"manipulated_sequences/NeuralTextures not found; methods present: Deepfakes, FaceSwap"):
+        extract.list_ffpp(root, methods=["NeuralTextures"])
     write_splits(root / "splits", PAIRS[:3], PAIRS[3:4], PAIRS[4:])
     (root / "splits" / "val.json").unlink()
-    with pytest.raises(common.LayoutError, match=r"val.json not found"):
-        common.list_ffpp(root, splits_dir=root / "splits")
+    with pytest.raises(extract.LayoutError, match=r"val.json not found"):
+        extract.list_ffpp(root, splits_dir=root / "splits")
     # Pointing one layout's reader at another's tree: the path and the expected layout are named.
     result = run_script("01_extract_faces.py", "--dataset", "celebdf", "--root", root, cwd=tmp_path, check=False)
     assert result.returncode != 0
@@ -155,7 +159,7 @@ def celebdf_tree(root, video):
 def test_celebdf_official_test_list_and_person_groups(tmp_path, face_video, capsys):
     root = tmp_path / "Celeb-DF-v2"
     celebdf_tree(root, face_video)
-    items = common.list_celebdf(root)
+    items = extract.list_celebdf(root)
     assert "1 videos of List_of_testing_videos.txt are not on disk" in capsys.readouterr().out
     by_id = {it["video_id"]: it for it in items}
     assert by_id["Celeb-synthesis__id2_id3_0000"] == {**by_id["Celeb-synthesis__id2_id3_0000"], "label": 1,
@@ -189,7 +193,7 @@ def test_dfdc_metadata_labels_groups_and_missing_files(tmp_path, face_video, cap
         (folder / "metadata.json").write_text(json.dumps(meta))
     put(face_video, root / "dfdc_train_part_0" / "unlisted.mp4")
 
-    items = common.list_dfdc(root)
+    items = extract.list_dfdc(root)
     printed = capsys.readouterr().out
     assert "unlisted.mp4: left out, no entry for 'unlisted.mp4'" in printed  # names the path and what was expected
     assert "2 videos listed in metadata.json are not on disk" in printed       # reported, not fatal
@@ -202,8 +206,8 @@ def test_dfdc_metadata_labels_groups_and_missing_files(tmp_path, face_video, cap
                                     clips_args=["--val", "0.25", "--test", "0.25"])
     assert_no_group_in_two_splits(clips)
 
-    with pytest.raises(common.LayoutError, match="no metadata.json found"):
-        common.list_dfdc(tmp_path / "faces")
+    with pytest.raises(extract.LayoutError, match="no metadata.json found"):
+        extract.list_dfdc(tmp_path / "faces")
 
 
 # ---- DeepfakeTIMIT + VidTIMIT ---------------------------------------------------------------
@@ -245,7 +249,7 @@ def test_manifest_with_groups_splits_and_methods(tmp_path, face_video, capsys):
     lines.append("rec/never_recorded.mp4,0,person9,train,")
     (tmp_path / "videos.csv").write_text("\n".join(lines) + "\n")
 
-    items = common.list_manifest(tmp_path / "videos.csv")
+    items = extract.list_manifest(tmp_path / "videos.csv")
     assert "1 videos in" in capsys.readouterr().out and len(items) == 10  # a missing file is reported, not fatal
     index, clips, _ = extract_and_split(tmp_path, "--manifest", tmp_path / "videos.csv")
     fake = {r["video_id"]: r for r in index}["rec__alice3_fake"]
@@ -254,11 +258,11 @@ def test_manifest_with_groups_splits_and_methods(tmp_path, face_video, capsys):
     assert_no_group_in_two_splits(clips)
 
     (tmp_path / "bad.csv").write_text("path,label\nrec/alice0_real.mp4,maybe\n")
-    with pytest.raises(common.LayoutError, match=r"bad.csv line 2: label 'maybe'; expected 0 or real, 1 or fake"):
-        common.list_manifest(tmp_path / "bad.csv")
+    with pytest.raises(extract.LayoutError, match=r"bad.csv line 2: label 'maybe'; expected 0 or real, 1 or fake"):
+        extract.list_manifest(tmp_path / "bad.csv")
     (tmp_path / "bad.csv").write_text("file,class\nrec/alice0_real.mp4,0\n")
-    with pytest.raises(common.LayoutError, match=r"expected a header with at least the columns path,label"):
-        common.list_manifest(tmp_path / "bad.csv")
+    with pytest.raises(extract.LayoutError, match=r"expected a header with at least the columns path,label"):
+        extract.list_manifest(tmp_path / "bad.csv")
 
 
 def test_folders_with_an_unknown_folder_is_a_clear_error(tmp_path, face_video):
