@@ -101,7 +101,7 @@ def parse_args(argv=None):
     p.add_argument("--detector-model", default=None, help="path of a YuNet .onnx file (default: the copy in models/)")
     p.add_argument("--mesh", choices=["auto", "on", "off"], default=None,
                    help="also measure the 468-point face mesh (MediaPipe's model, shipped in models/) on every kept "
-                        "frame: lips, jaw, eyelids, for the facial-dynamics curves, the landmark model and the "
+                        "frame: lips, jaw, eyelids, for the facial-dynamics curves, benchmarks/motion_cues.py and the "
                         "pseudo-fakes' masks; about 4 ms a frame. auto: when the model loads, else five points only "
                         "(default: auto; off with --demo, whose drawn faces the mesh does not know)")
     p.add_argument("--mesh-model", default=None, help="path of face_landmark.tflite (default: the copy in models/)")

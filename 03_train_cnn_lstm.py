@@ -30,7 +30,6 @@ Run:
     python 03_train_cnn_lstm.py --region mouth --out runs/lstm_mouth     # the lower half of the face only
     python 03_train_cnn_lstm.py --resume                                 # continue an interrupted run
     python 03_train_cnn_lstm.py --encoder lite0 --input-size 64          # ImageNet-pretrained frame encoder
-    python 03_train_cnn_lstm.py --input landmarks --clip-len 32 --out runs/landmarks   # the landmark model
     python 03_train_cnn_lstm.py --clips data/clips_real --pseudo-fakes all --contact-sheet fakes.png
                                                    # look at the pseudo-fakes before training on them
     python 03_train_cnn_lstm.py --clips data/clips_real --pseudo-fakes all --epochs 8 --out runs/real/cnn_lstm
@@ -48,22 +47,16 @@ def parse_args(argv=None):
     common.add_training_args(p, epochs=12, lr=6e-3, batch_size=16, out="runs/cnn_lstm")
     p.add_argument("--temporal", choices=["lstm", "gru", "mean"], default="lstm",
                    help="sequence model over frame features; mean = frame-level baseline (default: %(default)s)")
-    p.add_argument("--input", choices=["auto", *common.INPUTS, "landmarks"], default="auto",
+    p.add_argument("--input", choices=["auto", *common.INPUTS], default="auto",
                    help="what the CNN sees per frame: the frame, its difference to the previous one, or both; "
-                        "landmarks = no pixels: the face mesh's geometry and kinematics (the landmark model; the faces "
-                        "must have been extracted with the mesh); auto = diff for lstm/gru, rgb for the mean baseline, "
-                        "which must not see motion, and rgb with --encoder lite0 (default: %(default)s)")
+                        "auto = diff for lstm/gru, rgb for the mean baseline, which must not see motion, and rgb "
+                        "with --encoder lite0 (default: %(default)s)")
     p.add_argument("--hidden", type=int, default=64, help="size of the frame features and of the LSTM state (default: %(default)s)")
     p.add_argument("--width", type=int, default=16, help="channels of the CNN's first layer (default: %(default)s)")
     p.add_argument("--bidirectional", action="store_true", help="read the sequence in both directions (default: forward only)")
     args = p.parse_args(argv)
     if args.input == "auto":
         args.input = "rgb" if args.temporal == "mean" or args.encoder == "lite0" else "diff"
-    if args.input == "landmarks" and args.encoder != "small":
-        p.error("--input landmarks reads the face mesh, not pixels: it has no image --encoder")
-    if args.input == "landmarks" and args.pseudo_fakes:
-        p.error("--input landmarks learns from genuine fakes only: its mesh-level pseudo-fakes were retired "
-                "(docs/real-footage.md), and pixel pseudo-fakes are no input for it")
     return args
 
 

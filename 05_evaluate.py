@@ -167,10 +167,20 @@ def refuse_mixed_test_sets(runs: list[Path], args) -> None:
                  + f".\nEvaluate each set on its own:\n{commands}\n(or test them all on one set: --clips DIR)")
 
 
+# The landmark model (03 --input landmarks: the face mesh's geometry instead of pixels) was retired
+# when its one estimate scored at chance (docs/real-footage.md, "What was tried and retired"). Its
+# code is in git's history, not here: this is the last commit that has it.
+LANDMARK_COMMIT = "1f6c651"
+
+
 def load_run(run: Path, device) -> tuple[torch.nn.Module, dict, float]:
     """Rebuild a run's model from its checkpoint (weights_only: a checkpoint is data, never code).
     Returns (model, config, the video-level decision threshold chosen on validation)."""
     ckpt = torch.load(run / "best.pt", map_location=device, weights_only=True)
+    if ckpt["config"].get("input") == "landmarks":
+        sys.exit(f"error: {run.name} is a landmark model (03 --input landmarks), which was retired: evaluate it "
+                 f"with commit {LANDMARK_COMMIT}, the last that has it (git worktree add ../landmark "
+                 f"{LANDMARK_COMMIT}; docs/real-footage.md, \"What was tried and retired\").")
     model = common.build_model(ckpt["config"])
     model.load_state_dict(ckpt["model"])
     return model.to(device).eval(), ckpt["config"], ckpt.get("threshold")
@@ -256,21 +266,16 @@ def judge_video(args, runs, device) -> None:
         if not fs:
             print(f"warning: {run} does not record its face-extraction settings; using 01's defaults")
         settings = {k: fs[k] for k in ("detector", "detector_model", *common.EXTRACT_SETTINGS) if k in fs}
-        landmarks = config.get("input") == "landmarks"
-        # The mesh only where something reads it: the landmark model, and the curves of the face's
-        # dynamics (--save-plot). A pixel model does not, and the mesh costs about half of the
-        # extraction's time.
-        mesh_mode = "on" if landmarks else ("auto" if args.save_plot is not None else "off")
+        # The mesh only where something reads it: the curves of the face's dynamics (--save-plot).
+        # The models do not, and the mesh costs about half of the extraction's time.
+        mesh_mode = "auto" if args.save_plot is not None else "off"
         key = json.dumps({**settings, "mesh": mesh_mode != "off"}, sort_keys=True)
         if key not in extracted:
             try:
                 detector = common.make_detector(fs.get("detector", "haar"), fs.get("detector_model"))
             except common.DetectorError as err:
                 sys.exit(f"error: the face detector {run.name} was trained with cannot load: {err}")
-            try:
-                mesher = common.load_mesh(mesh_mode)
-            except common.DetectorError as err:
-                sys.exit(f"error: {run.name} is a landmark model and the face mesh cannot load: {err}")
+            mesher = common.load_mesh(mesh_mode)  # auto: without a mesh when it cannot load, with a note
             try:  # the recorded settings; extract_faces's own defaults for any not recorded
                 extracted[key] = common.extract_faces(path, detector, mesher=mesher,
                                                       **{k: fs[k] for k in common.EXTRACT_SETTINGS if k in fs})
@@ -285,13 +290,9 @@ def judge_video(args, runs, device) -> None:
             sys.exit(f"error: {path}: a face was tracked in {len(faces['crops'])} of {faces['frames']} frames, "
                      f"fewer than one clip of {clip_len} consecutive frames. Try a longer video, or one where "
                      "the face is larger and turned to the camera.")
-        seen = common.dataset_options(config)  # the region, input size, pixels or landmarks it was trained on
-        if landmarks:
-            clips = torch.stack([torch.from_numpy(common.landmark_features(faces["mesh"][s : s + clip_len]))
-                                 for s in starts])
-        else:
-            clips = torch.stack([common.clip_to_tensor(faces["crops"][s : s + clip_len], seen["region"],
-                                                       seen["input_size"]) for s in starts])
+        seen = common.dataset_options(config)  # the region and input size it was trained on
+        clips = torch.stack([common.clip_to_tensor(faces["crops"][s : s + clip_len], seen["region"],
+                                                   seen["input_size"]) for s in starts])
         probs = predict(model, clips, device, args.batch_size)
         p = float(probs.mean())
         print(f"{run.name:>20}: P(fake) = {p:.3f} -> {'FAKE' if p >= threshold else 'real'} at threshold "
@@ -409,15 +410,12 @@ def evaluate_run(run: Path, args, device) -> dict:
                  "the commit that still makes them (docs/real-footage.md, \"What was tried and retired\").")
     val_rows = common.pseudo_rows(val_rows, config.get("pseudo_fakes") or [], config["seed"])
     # The model sees what it saw in training: the same region of the face, windows of the length it
-    # was trained on (the centre window of each longer clip, as in validation), the same input size,
-    # pixels or landmarks.
+    # was trained on (the centre window of each longer clip, as in validation), the same input size.
     seen = common.dataset_options(config)
     try:
         test_set = common.ClipDataset(test_rows, test_faces, seed=args.seed, perturbations=args.perturbations, **seen)
         val_set = common.ClipDataset(val_rows, Path(config["faces"]), seed=config["seed"], **seen)
-    except ValueError as err:
-        if "pseudo-fakes" in str(err) or "mesh" in str(err):
-            sys.exit(f"error: {run.name}: {err}.")
+    except ValueError as err:  # clips shorter than the model's window
         sys.exit(f"error: {run.name} was trained on clips of {config['clip_len']} frames, but {err} in "
                  f"{test_dir / 'clips.csv'}. Cut clips at least that long with 02_make_clips.py --clip-len.")
     test_probs = predict(model, test_set, device, args.batch_size)

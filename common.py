@@ -4,7 +4,8 @@ The table of contents (search for "# N." to jump to a section):
     1. video I/O                        read frames, write videos and tables atomically
     2. demo data                        a synthetic talking-face dataset with temporal deepfakes
     3. detection, tracking, the mesh    Haar or YuNet, one smoothed face track per video, crops,
-                                        the 468-point face mesh and the signals read from it
+                                        the 468-point face mesh, the signals read from it and
+                                        the mesh aligned onto the face's mean shape
     4. datasets, groups, splits, folds  where the data came from, people as groups, leakage-free
                                         splits, generator families, leave-generator-out folds
                                         (the dataset layouts are read by 01_extract_faces.py)
@@ -12,7 +13,7 @@ The table of contents (search for "# N." to jump to a section):
                                         degradations, which clips training draws, the clip loader
     6. pseudo-fakes                     self-blended fakes of real clips, to learn from real videos
     7. models                           frame CNN, CNN-LSTM (and the frame-level baseline), C3D,
-                                        the ImageNet encoder, the landmark model
+                                        the ImageNet encoder
     8. training                         one loop for every model, used by 03 and 04
     9. metrics                          clip- and video-level scores, intervals, paired differences
    10. plots                            ROC curves, training curves, timelines for the report
@@ -462,7 +463,7 @@ def make_demo_identity(out_dir: Path, i: int, frames: int, size: int, fps: float
 # few pixels, and a temporal model would read that jitter as facial motion, so we follow one face
 # through the video, fill short gaps by interpolation and smooth the track before cropping.
 # Then the face mesh (468 points, where 01 measures it) and the signals read from it: how the
-# mouth, jaw, eyes and head move, frame by frame.
+# mouth, jaw, eyes and head move, frame by frame; and the mesh with the head's pose aligned away.
 
 YUNET_URL = ("https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/"
              "face_detection_yunet_2023mar.onnx")
@@ -614,12 +615,12 @@ MESH_POINTS = {"nose_tip": 1, "chin": 152, "forehead": 10,
                "lip_top": 13, "lip_bottom": 14, "mouth_right": 61, "mouth_left": 291,
                "right_eye_outer": 33, "right_eye_inner": 133, "left_eye_inner": 362, "left_eye_outer": 263,
                "right_lid_top": 159, "right_lid_bottom": 145, "left_lid_top": 386, "left_lid_bottom": 374}
-# Outlines MediaPipe draws (its FACEMESH_LIPS and brow contours), as point lists: the landmark
-# model reads the lips, the pseudo-fakes' masks leave out the forehead above the brows.
+# Outlines MediaPipe draws (its FACEMESH_LIPS and brow contours), as point lists: the motion cues
+# (benchmarks/motion_cues.py) read the lips, the pseudo-fakes' masks leave out the forehead above the brows.
 MESH_LIPS_OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146]
 MESH_LIPS_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95]
 MESH_BROWS = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
-# The lower face: the jaw line from ear to ear under the chin (a part of the oval), for the landmark model.
+# The lower face: the jaw line from ear to ear under the chin (a part of the oval), for the motion cues.
 MESH_JAW = [234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454]
 
 
@@ -979,6 +980,35 @@ def face_signals(mesh: np.ndarray) -> dict[str, np.ndarray]:
             "pitch": np.degrees(np.arcsin(np.clip(axes[:, 1, 2], -1, 1))),
             "roll": np.degrees(np.arctan2(axes[:, 0, 1], axes[:, 0, 0]))}
 
+
+# The mesh aligned onto the face's own mean shape: what is left when where the face is, how large
+# and which way it turns are taken out is how it moves (benchmarks/motion_cues.py reads the mouth's
+# and the jaw's motion from it). Each frame is scaled by the eye distance (3D, outer corners) and
+# mapped onto the mean face by a similarity (rotation, scale, shift: Umeyama's least squares)
+# fitted to points that speech does not move: eye corners, nose bridge, forehead, temples.
+MESH_STABLE = [33, 133, 362, 263, 6, 168, 197, 195, 10, 151, 9, 8, 127, 356, 234, 454]
+
+
+def align_meshes(mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Meshes [T, 468, 3] aligned onto their mean face: (aligned [T, 468, 3] in eye distances,
+    rotations [T, 3, 3], scales [T], shifts [T, 3]) of the similarity that aligns each frame."""
+    eyes = np.linalg.norm(mesh[:, 33] - mesh[:, 263], axis=-1)
+    m = mesh / max(float(np.median(eyes)), 1e-6)
+    ref = m[:, MESH_STABLE].mean(axis=0)
+    for _ in range(2):  # the mean of the aligned frames is a steadier reference than the raw mean
+        x = m[:, MESH_STABLE]
+        mx, mr = x.mean(axis=1, keepdims=True), ref.mean(axis=0)
+        xc, rc = x - mx, ref - mr
+        u, sv, vt = np.linalg.svd(np.einsum("pi,tpj->tij", rc, xc))  # cross-covariance, per frame
+        d = np.sign(np.linalg.det(u @ vt))  # no reflections
+        u[:, :, -1] *= d[:, None]
+        sv[:, -1] *= d
+        rot = u @ vt
+        scale = sv.sum(axis=1) / np.maximum((xc ** 2).sum(axis=(1, 2)), 1e-12)
+        aligned = scale[:, None, None] * np.einsum("tij,tpj->tpi", rot, m - mx) + mr
+        ref = aligned[:, MESH_STABLE].mean(axis=0)
+    return aligned, rot, scale, mx[:, 0]
+
 # --------------------------------------------------------------------------------------------
 # 4. Datasets, groups, splits and folds
 # --------------------------------------------------------------------------------------------
@@ -1213,10 +1243,10 @@ def leave_generator_out(videos: list[dict], k: int, seed: int, val: float = 0.15
 # --------------------------------------------------------------------------------------------
 # A clip is a window into a memory-mapped face array: nothing is copied. `clip_to_tensor` is the
 # one preprocessing function: training, evaluation and single-video prediction all go through
-# it, so a model never sees a differently prepared input. Around it: what the landmark model
-# reads instead of pixels, the augmentation that keeps a clip consistent over time, the
-# degradations (training's --degrade, 05's --perturb), which clips training draws, and
-# ClipDataset, the loader that reads them (with a pseudo-fake of each real clip: section 6).
+# it, so a model never sees a differently prepared input. Around it: the augmentation that keeps
+# a clip consistent over time, the degradations (training's --degrade, 05's --perturb), which
+# clips training draws, and ClipDataset, the loader that reads them (with a pseudo-fake of each
+# real clip: section 6).
 
 # Regions of the face crop, as fractions of its height and width: (top, bottom, left, right).
 # A crop is the detector's box enlarged by a margin and moved down to keep the chin (see
@@ -1252,66 +1282,6 @@ def clip_to_tensor(frames: np.ndarray, region: str = "face", size: int | None = 
         else:
             x = torch.nn.functional.interpolate(band, size=(side, side), mode="bilinear", align_corners=False)
     return x
-
-
-# The landmark model's input: what the face mesh says of a clip, frame by frame, with where the
-# face is and which way it turns taken out, so that what is left is how the face moves.
-#   1. Every frame is scaled by the clip's eye distance (3D, outer corners) and aligned onto the
-#      clip's mean face by a similarity (rotation, scale, shift: Umeyama's least squares) fitted to
-#      points that speech does not move (eye corners, nose bridge, forehead, temples).
-#   2. Of the aligned mesh, 65 points of the mouth, jaw, eyes and brows, each minus its mean over
-#      the clip: the face's deformation, identity removed (a wide mouth at rest is not a signal).
-#   3. The signals of face_signals (mouth opening and width, jaw drop, eye openings), the head's
-#      turn, nod and tilt (radians), its shift and its change of scale: the head's own motion.
-#   4. Kinematics, as BioLip (arXiv 2604.16808) reads them: per frame, the mean speed,
-#      acceleration and jerk of the mouth, jaw, eyes and brows points.
-# Frame-to-frame change is left to the LSTM, which sees the whole sequence.
-MESH_STABLE = [33, 133, 362, 263, 6, 168, 197, 195, 10, 151, 9, 8, 127, 356, 234, 454]
-LANDMARK_PARTS = {"mouth": MESH_LIPS_OUTER + MESH_LIPS_INNER, "jaw": MESH_JAW[::2],
-                  "eyes": [33, 133, 159, 145, 362, 263, 386, 374], "brows": [70, 105, 107, 336, 334, 300]}
-LANDMARK_POINTS = [i for part in LANDMARK_PARTS.values() for i in part]
-LANDMARK_DIM = 3 * len(LANDMARK_POINTS) + 5 + 7 + 3 * len(LANDMARK_PARTS)
-
-
-def align_meshes(mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Meshes [T, 468, 3] aligned onto their mean face: (aligned [T, 468, 3] in eye distances,
-    rotations [T, 3, 3], scales [T], shifts [T, 3]) of the similarity that aligns each frame."""
-    eyes = np.linalg.norm(mesh[:, 33] - mesh[:, 263], axis=-1)
-    m = mesh / max(float(np.median(eyes)), 1e-6)
-    ref = m[:, MESH_STABLE].mean(axis=0)
-    for _ in range(2):  # the mean of the aligned frames is a steadier reference than the raw mean
-        x = m[:, MESH_STABLE]
-        mx, mr = x.mean(axis=1, keepdims=True), ref.mean(axis=0)
-        xc, rc = x - mx, ref - mr
-        u, sv, vt = np.linalg.svd(np.einsum("pi,tpj->tij", rc, xc))  # cross-covariance, per frame
-        d = np.sign(np.linalg.det(u @ vt))  # no reflections
-        u[:, :, -1] *= d[:, None]
-        sv[:, -1] *= d
-        rot = u @ vt
-        scale = sv.sum(axis=1) / np.maximum((xc ** 2).sum(axis=(1, 2)), 1e-12)
-        aligned = scale[:, None, None] * np.einsum("tij,tpj->tpi", rot, m - mx) + mr
-        ref = aligned[:, MESH_STABLE].mean(axis=0)
-    return aligned, rot, scale, mx[:, 0]
-
-
-def landmark_features(mesh: np.ndarray) -> np.ndarray:
-    """The landmark model's input for one clip: meshes [T, 468, 3] -> float32 [T, LANDMARK_DIM]."""
-    aligned, rot, scale, shift = align_meshes(mesh.astype(np.float64))
-    parts = aligned[:, LANDMARK_POINTS]
-    deformation = (parts - parts.mean(axis=0)).reshape(len(mesh), -1)
-    s = face_signals(mesh)
-    signals = np.stack([s[k] for k in ("mouth_open", "mouth_width", "jaw_drop", "eye_right", "eye_left")], axis=1)
-    angles = np.radians(np.stack([s["yaw"], s["pitch"], s["roll"]], axis=1))
-    head = np.concatenate([angles - angles.mean(axis=0), shift - shift.mean(axis=0),
-                           np.log(scale / scale.mean())[:, None]], axis=1)
-    kinematics = []
-    for idx in LANDMARK_PARTS.values():
-        p = aligned[:, idx]
-        for order in (1, 2, 3):  # speed, acceleration, jerk: the first frames repeat the first value
-            d = np.linalg.norm(np.diff(p, n=order, axis=0), axis=-1).mean(axis=1)
-            kinematics.append(np.pad(d, (len(p) - len(d), 0), mode="edge") if len(d) else np.zeros(len(p)))
-    out = np.concatenate([deformation, signals, head, np.stack(kinematics, axis=1)], axis=1)
-    return np.nan_to_num(out).astype(np.float32)
 
 
 def augment_clip(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -1464,28 +1434,22 @@ class ClipDataset(torch.utils.data.Dataset):
 
     input_size: the model's input side; larger crops are shrunk to it (clip_to_tensor) after any
     pseudo-fake was made on the crops as 01 kept them (the face's own resolution).
-    landmarks: give the landmark model its input (landmark_features of the clip's mesh, [T, D])
-    instead of pixels; it learns from genuine fakes only.
     """
 
     def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0,
                  perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None,
-                 pseudo_fakes: list[str] = (), degrade: float = 0.0, input_size: int | None = None,
-                 landmarks: bool = False):
+                 pseudo_fakes: list[str] = (), degrade: float = 0.0, input_size: int | None = None):
         self.rows, self.faces_dir, self.augment, self.degrade = rows, Path(faces_dir), augment, degrade
         self.perturbations = list(perturbations)
         self.seed, self.epoch = seed, 0
         self.region, self.clip_len = region, clip_len
-        self.input_size, self.landmarks = input_size, landmarks
+        self.input_size = input_size
         self.pseudo_fakes = list(pseudo_fakes)
         self.layout: dict[str, tuple[int, np.dtype, tuple]] = {}  # per video: where its frames start in the file
         self.metas: dict[str, dict] = {}  # per video: its five points and mesh (meta())
         short = [r["clip_id"] for r in rows if clip_len and int(r["length"]) < clip_len]
         if short:
             raise ValueError(f"{len(short)} clips (e.g. {short[0]}) are shorter than {clip_len} frames")
-        if landmarks and (self.pseudo_fakes or any(r.get("pseudo") for r in rows)):
-            raise ValueError("the landmark model learns from genuine fakes only: its mesh-level pseudo-fakes were "
-                             "retired (docs/real-footage.md), and pixel pseudo-fakes are no input for it")
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -1558,12 +1522,6 @@ class ClipDataset(torch.utils.data.Dataset):
         if self.augment:
             rng = np.random.default_rng([self.seed, self.epoch, i])
             offset = int(rng.integers(0, length - n + 1))
-        if self.landmarks:
-            mesh = self.read_mesh(row, offset, n)
-            if mesh is None:
-                raise ValueError(f"{self.faces_dir / row['video_id']}.meta.npz has no face mesh: extract the faces "
-                                 "again with the mesh (01_extract_faces.py --mesh on) to train or test the landmark model")
-            return torch.from_numpy(landmark_features(mesh)), torch.tensor(float(row["label"]))
         clips = [self.read(row, offset, n)]
         labels = [float(row["label"])]
         if row.get("pseudo"):  # a test of one family: this clip's fake only
@@ -1606,8 +1564,8 @@ def pair_collate(batch: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.
 # the clip, drifting, or jittering frame to frame (the flicker of per-frame swapping). It is drawn
 # afresh for every clip in every epoch, from (seed, epoch, clip).
 #
-# The first recipe had four more families (lipsync, swap, reanimate, restore) and the landmark
-# model its own, made in the mesh; the estimates on genuine fakes kept none of them
+# The first recipe had four more families (lipsync, swap, reanimate, restore) and the (since
+# retired) landmark model its own, made in the mesh; the estimates on genuine fakes kept none of them
 # (docs/real-footage.md, "What was tried and retired", says what each measured and which commit
 # still has it).
 #
@@ -1825,9 +1783,9 @@ def pseudo_rows(rows: list[dict], methods: list[str], seed: int, every_method: b
 # --------------------------------------------------------------------------------------------
 # Both models are small on purpose (about a hundred thousand parameters): they train in a minute on
 # a laptop CPU and a reader can hold them in their head. Both return one logit per clip
-# (positive = fake). Two options change what a frame is turned into before time is modelled:
-# --encoder lite0, an ImageNet-pretrained EfficientNet-Lite0 instead of the small CNN, and
-# --input landmarks, the face mesh's geometry instead of pixels (the landmark model).
+# (positive = fake). One option changes what a frame is turned into before time is modelled:
+# --encoder lite0, an ImageNet-pretrained EfficientNet-Lite0 instead of the small CNN. (A landmark
+# model, the face mesh's geometry instead of pixels, was tried and retired: docs/real-footage.md.)
 
 
 def conv_block(conv: type, c_in: int, c_out: int, pool) -> nn.Sequential:
@@ -1885,22 +1843,6 @@ class FrameEncoder(nn.Module):
 
     def forward(self, x):
         return self.features(x.contiguous(memory_format=layout(4)))
-
-
-class LandmarkEncoder(nn.Module):
-    """One frame's landmark_features -> one feature vector: the landmark model's "CNN".
-
-    The features mix units (eye distances, radians, speeds), so they are first standardised by a
-    batch norm (its running means and spreads are learnt in training and stored with the weights),
-    then mixed by two small fully connected layers."""
-
-    def __init__(self, in_dim: int = LANDMARK_DIM, feat_dim: int = 64):
-        super().__init__()
-        self.features = nn.Sequential(nn.BatchNorm1d(in_dim), nn.Dropout(0.1), nn.Linear(in_dim, feat_dim),
-                                      nn.ReLU(inplace=True), nn.Linear(feat_dim, feat_dim), nn.ReLU(inplace=True))
-
-    def forward(self, x):
-        return self.features(x)
 
 
 # EfficientNet-Lite0 (Tan and Le 2019; the "Lite" variants for phones, 2020), with the ImageNet
@@ -2033,9 +1975,9 @@ class CNNLSTM(nn.Module):
                  bidirectional: bool = False, encoder: str = "small", pretrained: bool = True):
         super().__init__()
         self.temporal, self.input = temporal, input
-        if input == "landmarks":
-            self.encoder = LandmarkEncoder(feat_dim=hidden)
-        elif encoder == "lite0":
+        if input not in INPUTS:  # "landmarks" too: that model was retired (docs/real-footage.md)
+            raise ValueError(f"unknown input {input!r}: expected one of {', '.join(INPUTS)}")
+        if encoder == "lite0":
             if input != "rgb":
                 raise ValueError("the ImageNet encoder (lite0) sees photos: use --input rgb with --encoder lite0")
             self.encoder = PretrainedEncoder(feat_dim=hidden, pretrained=pretrained)
@@ -2052,9 +1994,8 @@ class CNNLSTM(nn.Module):
             raise ValueError(f"unknown temporal model {temporal!r}")
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(out_dim, 1))
 
-    def forward(self, x):  # x: [B, T, 3, H, W], or [B, T, D] of landmark features
-        if self.input != "landmarks":
-            x = motion_input(x, self.input)
+    def forward(self, x):  # x: [B, T, 3, H, W]
+        x = motion_input(x, self.input)
         b, t = x.shape[:2]
         feats = self.encoder(x.flatten(0, 1)).view(b, t, -1)  # every frame through the same CNN
         if self.rnn is None:
@@ -2424,10 +2365,10 @@ def read_splits(args) -> tuple[list[dict], list[dict], Path, dict]:
 
 def dataset_options(config: dict) -> dict:
     """What a ClipDataset must know of a run to show its model what it saw in training (03/04 and
-    05 alike): the region, the window, the input size, pixels or landmarks. Runs from before an
-    option existed get the behaviour they were trained with."""
+    05 alike): the region, the window, the input size. Runs from before an option existed get
+    the behaviour they were trained with."""
     return {"region": config.get("region", "face"), "clip_len": config["clip_len"],
-            "input_size": config.get("input_size"), "landmarks": config.get("input") == "landmarks"}
+            "input_size": config.get("input_size")}
 
 
 def clip_datasets(args, train_rows: list[dict], val_rows: list[dict], faces_dir: Path):
@@ -2626,9 +2567,8 @@ def start_run(model: nn.Module, args, config: dict) -> Run:
     config = run_config(config, args, settings, faces_dir, clip_len, amp_dtype, device, workers, world,
                         train_set.rows, val_set.rows)
     side = args.input_size or np.load(faces_dir / f"{train_rows[0]['video_id']}.npy", mmap_mode="r").shape[1]
-    shape = (clip_len, LANDMARK_DIM) if train_set.landmarks else (clip_len, 3, side, side)
     try:
-        flops = count_flops(model, shape)
+        flops = count_flops(model, (clip_len, 3, side, side))
     except RuntimeError as err:
         sys.exit(f"error: {config['model']} cannot take clips of {clip_len} frames of {side}x{side} pixels ({err}). "
                  "Use a longer --clip-len (C3D needs 4 frames or more) or larger faces (01_extract_faces.py --size).")
@@ -2647,10 +2587,8 @@ def start_run(model: nn.Module, args, config: dict) -> Run:
         run.model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     if run.main:
         n_fake = sum(int(r["label"]) for r in train_rows)
-        what = f"{clip_len}x{LANDMARK_DIM} landmark features" if train_set.landmarks else \
-            f"{clip_len}x3x{side}x{side} ({args.region})"
         print(f"{config['model']}: {count_parameters(model):,} parameters, {flops / 1e6:.1f} MFLOPs per clip of "
-              f"{what} | device {device}, {config['precision']}, "
+              f"{clip_len}x3x{side}x{side} ({args.region}) | device {device}, {config['precision']}, "
               f"{world} process{'es' if world > 1 else ''}, {workers} loader workers | run folder {run.out}")
         videos = {r["video_id"]: r["label"] for r in train_rows}
         print(f"learning from {config['data']['trained_on']}: train {len(train_rows)} clips of {len(videos)} videos "

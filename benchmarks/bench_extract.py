@@ -10,7 +10,7 @@ by the box side) of the per-frame Haar track and of 01's smoothed track.
 Then the face mesh's own noise: the same frame of a real clip held still for 50 frames, with a
 camera's sensor noise (Gaussian, 2 grey levels) and a JPEG encode per frame; the mean speed of the
 lip points, in eye distances per frame, on that still face against the real clip while it speaks.
-The dynamics the landmark model reads are only meaningful well above that floor.
+The dynamics curves and the motion cues (benchmarks/motion_cues.py) are only meaningful well above that floor.
 
 Run (from the repository root):
     python benchmarks/bench_extract.py                                   # ../shared's real clips

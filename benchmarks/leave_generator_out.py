@@ -25,8 +25,8 @@ Prints  the time each fold took and the pooled video AUC per family.
 Run (from the repository root):
     python benchmarks/leave_generator_out.py --clips data/clips_logo --name c3d -- \\
         04_train_3dcnn.py --pseudo-fakes selfblend --input-size 64 --clip-len 16 --epochs 5
-    python benchmarks/leave_generator_out.py --clips data/clips_logo --name landmarks -- \\
-        03_train_cnn_lstm.py --input landmarks --epochs 8
+    python benchmarks/leave_generator_out.py --clips data/clips_logo --name base -- \\
+        03_train_cnn_lstm.py --temporal mean --pseudo-fakes selfblend --input-size 64 --clip-len 16 --epochs 5
     python benchmarks/leave_generator_out.py --clips data/clips_logo --name c3d_real -- \\
         04_train_3dcnn.py --real-only --pseudo-fakes all --input-size 64 --clip-len 16 --epochs 5
 Two processes (or machines sharing the folder) can share one estimate: run it with --folds 1,2 in

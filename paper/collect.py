@@ -17,7 +17,8 @@ Writes  paper/results/<name>/ (copies, so that a clean clone builds the paper wi
           roc.png                the video-level ROC curves, drawn for print (plain title, legend at 8 pt);
                                  from predictions_video.csv, or else 05's roc_video.png without its title
           architecture_<model>.tex   layers, output shapes, parameters and FLOPs of the model as its config
-                                 builds it (common.build_model), at the input size the run used
+                                 builds it (common.build_model), at the input size the run used (a retired
+                                 model's table stays as committed: RETIRED_LANDMARK)
           training.tex           the training settings of every model of the report, from its config
           counts.csv             counts of videos that need files outside the repository (the shared
                                  test material's notes), kept so that a clone without them builds the same
@@ -87,7 +88,7 @@ class Report:
     title   the report in plain words, for its ROC figure (never a path)
     runs    {model of results.csv: where that run's config.json is}, for the architecture and
             training tables: run folders in order of preference, the first that exists wins. A glob
-            (runs/logo/fold_*/lm) takes every fold of a pooled report (05 --pool), whose settings
+            (runs/logo/fold_*/c3d) takes every fold of a pooled report (05 --pool), whose settings
             must agree (the tables show the first fold's). A (folder, {key: value}) pair stands for
             a run whose config.json is not at hand but whose documented command differs from that
             folder's run by those flags only; the copy says so ("derived_from").
@@ -109,8 +110,8 @@ REAL_RUNS = {"c3d": ("runs/real/c3d",), "cnn_lstm": ("runs/real/cnn_lstm",),
 ALL_RUNS = {"c3d": ("runs/all/c3d", "weights/c3d"), "cnn_lstm": ("runs/all/cnn_lstm", "weights/cnn_lstm"),
             "frame_baseline": ("runs/all/frame_baseline",)}
 # name in paper/results -> the report (see README). A leave-generator-out report (05 --pool) is added as e.g.
-#   "logo_lm": Report("runs/logo/report_lm", "Unseen generators (4 folds)", {"lm": ("runs/logo/fold_*/lm",)},
-#                     tested="weights/all_videos.csv"),
+#   "logo_c3d": Report("runs/logo/report_c3d", "Unseen generators (4 folds)", {"c3d": ("runs/logo/fold_*/c3d",)},
+#                      tested="weights/all_videos.csv"),
 REPORTS = {
     "demo": Report("runs/report", "Synthetic demo (drawn faces)"),
     "real": Report("runs/report_real", "Genuine fakes vs. held-out real people", REAL_RUNS, tested="weights/test_videos.csv"),
@@ -135,8 +136,8 @@ TRANSFER = {
     "c3d_r_sbi_nomore": ("runs/logo_nomore/report_c3d_r_sbi", "runs/logo_nomore/fold_*/c3d_r_sbi", "without more/"),
     "lstm_g_small8": ("runs/logo/report_lstm_g_small8", "runs/logo/fold_*/lstm_g_small8", "all"),
     "lstm_g_lite0": ("runs/logo/report_lstm_g_lite0", "runs/logo/fold_*/lstm_g_lite0", "all"),
+    # the landmark model, retired since (RETIRED_LANDMARK below): its committed report stays, a measurement
     "lm": ("runs/logo/report_lm", "runs/logo/fold_*/lm", "all"),
-    "lm_r": ("runs/logo/report_lm_r", "runs/logo/fold_*/lm_r", "all"),
 }
 # Pairs of estimates whose difference the text quotes: a paired bootstrap over the same pooled
 # videos (common.paired_auc_difference; benchmarks/compare_runs.py prints the same for any two files).
@@ -148,7 +149,7 @@ PAIRED = [("lstm_g_sbi", "base_g_sbi"), ("c3d_g_sbi", "base_g_sbi"), ("lstm_g_sb
 TRANSFER_NAMES = {"lstm_g_sbi": "LstmG", "c3d_g_sbi": "CthreeG", "base_g_sbi": "BaseG", "c3d_r_sbi": "CthreeR",
                   "c3d_r_all": "CthreeRAll", "c3d_r_sbi_crop": "CthreeRCrop", "c3d_r_sbi_ellipse": "CthreeREllipse",
                   "c3d_r_sbi_nomore": "CthreeRNoMore",
-                  "lstm_g_small8": "LstmSmall", "lstm_g_lite0": "LstmLite", "lm": "Landmark", "lm_r": "LandmarkR"}
+                  "lstm_g_small8": "LstmSmall", "lstm_g_lite0": "LstmLite", "lm": "Landmark"}
 # The estimates over all shared material (docs/real-footage.md, "Choosing by transfer"): the 301
 # videos of benchmarks/shared_videos.csv, four folds cut with each of three seeds and trained with
 # that seed, the seeds' scores averaged per video (05 --pool over runs/shared/seed_S/fold_K/NAME).
@@ -341,11 +342,38 @@ INPUT_WORDS = {"rgb": "RGB frames", "diff": "frame differences", "both": "frames
                "landmarks": "face-mesh features"}
 SHORT_INPUT_WORDS = {"rgb": "frames", "diff": "differences", "both": "both", "landmarks": "mesh"}
 
+# The landmark model (03 --input landmarks: the face mesh's geometry instead of pixels) was retired
+# after commit 1f6c651, when its one estimate, paper/results/logo_lm, scored at chance (video AUC
+# 0.51 [0.40, 0.61]; docs/real-footage.md, "What was tried and retired"). common.py no longer builds
+# it, so what the paper quotes of it is kept here as that commit computed it (git show
+# 1f6c651:common.py): its features per frame (LANDMARK_DIM), the mesh points among them, and the
+# parameters and FLOPs of the committed configuration (the settings that shape it). Its architecture
+# table, logo_lm/architecture_lm.tex, stays as that commit wrote it.
+LANDMARK_DIM, LANDMARK_POINTS = 219, 65
+RETIRED_LANDMARK = {"shape": {"temporal": "lstm", "hidden": 64, "bidirectional": False, "clip_len": 32},
+                    "params": 52_023, "flops": 1_159_296}
+
+
+def retired(config: dict) -> bool:
+    """A model that common.py no longer builds (the landmark model)."""
+    return config.get("input") == "landmarks"
+
+
+def model_size(config: dict) -> tuple[int, int]:
+    """(parameters, FLOPs per clip) of the model a config builds; the retired landmark model's as recorded."""
+    if retired(config):
+        if any(config.get(k) != v for k, v in RETIRED_LANDMARK["shape"].items()):
+            raise SystemExit("error: a landmark model other than the committed one: its size was not recorded; "
+                             "collect it with commit 1f6c651, the last that builds it")
+        return RETIRED_LANDMARK["params"], RETIRED_LANDMARK["flops"]
+    built = common.build_model(config)
+    return common.count_parameters(built), common.count_flops(built, input_shape(config))
+
 
 def input_shape(config: dict) -> tuple[int, ...]:
     """One clip as the run's model saw it: (frames, 3, S, S) pixels, or (frames, LANDMARK_DIM) features."""
     if config.get("input") == "landmarks":
-        return (config["clip_len"], common.LANDMARK_DIM)
+        return (config["clip_len"], LANDMARK_DIM)
     side = config.get("input_size") or config["face_settings"]["size"]
     return (config["clip_len"], 3, side, side)
 
@@ -688,8 +716,8 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
 
     for key, value in demo_settings().items():
         put(key, value)
-    put("LandmarkDim", common.LANDMARK_DIM)  # the landmark model's features per frame
-    put("LandmarkPoints", len(common.LANDMARK_POINTS))
+    put("LandmarkDim", LANDMARK_DIM)  # the (retired) landmark model's features per frame
+    put("LandmarkPoints", LANDMARK_POINTS)
     for report in sorted(p for p in results_dir.iterdir() if (p / "results.csv").is_file()):
         results = read_csv(report / "results.csv")
         video = [r for r in results if r["level"] == "video"]
@@ -740,11 +768,11 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
         runs = {r["model"]: r for r in read_csv(report / "configs" / "runs.csv")} if configs else {}
         for model, config in configs.items():
             base = macro_name(report.name, model)
-            built = common.build_model(config)
+            params, flops = model_size(config)
             shape = input_shape(config)
-            put(base + "Params", thousands(common.count_parameters(built)))
-            put(base + "Kparams", f"{round(common.count_parameters(built) / 1000)}")
-            put(base + "Mflops", mflops_text(common.count_flops(built, shape)))
+            put(base + "Params", thousands(params))
+            put(base + "Kparams", f"{round(params / 1000)}")
+            put(base + "Mflops", mflops_text(flops))
             put(base + "Epochs", config["epochs"])
             put(base + "Batch", config["batch_size"])
             put(base + "Lr", number_text(config["lr"]))
@@ -1172,7 +1200,8 @@ def collect(take: set[str], results: Path, root: Path) -> None:
             if (out / csv_name).is_file():
                 (out / tex).write_text(subset_table(read_csv(out / csv_name), key, key), encoding="utf-8")
         for model, config in configs.items():
-            (out / f"architecture_{model}.tex").write_text(architecture_table(config, model), encoding="utf-8")
+            if not retired(config):  # a retired model's table stays as committed: common.py no longer builds it
+                (out / f"architecture_{model}.tex").write_text(architecture_table(config, model), encoding="utf-8")
         if configs:
             (out / "training.tex").write_text(training_table(configs), encoding="utf-8")
         if (out / "predictions_video.csv").is_file():

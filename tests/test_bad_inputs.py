@@ -161,3 +161,21 @@ def test_a_run_stopped_early_reports_the_epochs_it_trained(pipeline, tmp_path):
     run_script("05_evaluate.py", "--runs", run, "--out", tmp_path / "report", "--bootstrap", "20", cwd=pipeline)
     models = (tmp_path / "report" / "report.md").read_text().split("## Models")[1]
     assert "| 1 of 3 |" in models
+
+
+def test_05_refuses_a_run_of_the_retired_landmark_model_and_names_its_commit(tmp_path):
+    """An old run of 03 --input landmarks: common.py no longer builds that model, so 05 says which
+    commit still can, instead of failing on the weights."""
+    import pytest
+    import torch
+
+    run = tmp_path / "landmarks"
+    run.mkdir()
+    torch.save({"config": {"model": "cnn_lstm", "temporal": "lstm", "input": "landmarks", "hidden": 64, "width": 16},
+                "model": {}}, run / "best.pt")
+    evaluate = load_script("05_evaluate.py")
+    with pytest.raises(SystemExit, match=f"landmarks is a landmark model.*commit {evaluate.LANDMARK_COMMIT}"):
+        evaluate.load_run(run, "cpu")
+    assert evaluate.LANDMARK_COMMIT == "1f6c651"  # the last commit with the model (docs/real-footage.md)
+    with pytest.raises(ValueError, match="unknown input 'landmarks'"):  # and common.py does not build it quietly
+        common.build_model({"model": "cnn_lstm", "temporal": "lstm", "input": "landmarks", "hidden": 64, "width": 16})

@@ -1,5 +1,5 @@
-"""The 468-point face mesh: where it lands on real faces, the masks it draws, the signals and the
-landmark model's input it gives, and what happens without it. The real clips come from the
+"""The 468-point face mesh: where it lands on real faces, the masks it draws, the signals it gives,
+its alignment onto the face's mean shape, and what happens without it. The real clips come from the
 project's shared test material (skipped when absent)."""
 
 import json
@@ -75,14 +75,15 @@ def test_fakes_at_the_face_resolution_change_only_their_mask_and_follow_the_seed
 
 
 @needs_shared(REAL_CLIPS)
-def test_signals_and_landmark_features_have_one_value_per_kept_frame(real_faces):
+def test_signals_and_aligned_meshes_have_one_value_per_kept_frame(real_faces):
     for faces in real_faces:
         signals = common.face_signals(faces["mesh"])
         assert set(signals) == set(common.SIGNALS)
         assert all(len(v) == len(faces["crops"]) and np.isfinite(v).all() for v in signals.values())
         assert 0.05 < np.median(signals["eye_right"]) < 0.6 and np.median(signals["mouth_width"]) > 0.5
-        x = common.landmark_features(faces["mesh"][:32])
-        assert x.shape == (32, common.LANDMARK_DIM) and np.isfinite(x).all()
+        aligned, rotations, scales, shifts = common.align_meshes(faces["mesh"][:32].astype(np.float64))
+        assert aligned.shape == (32, 468, 3) and np.isfinite(aligned).all() and scales.shape == shifts.shape[:1] == (32,)
+        assert np.allclose(rotations @ rotations.transpose(0, 2, 1), np.eye(3), atol=1e-6)  # turns, no stretch
     # The curves of the README: a PNG with the model's timeline and the dynamics under it.
     png = ROOT / "runs" / "_test_signals.png"
     common.plot_timeline({"m": [(0.0, 0.6, 0.4), (0.6, 1.2, 0.7)]}, {"m": 0.5}, png, "t",

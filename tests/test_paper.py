@@ -116,16 +116,19 @@ def test_architecture_tables_are_the_configs_models(report):
     runs = {r["model"]: r for r in collect.read_csv(report / "configs" / "runs.csv")}
     for model, config in configs.items():
         tex = (report / f"architecture_{model}.tex").read_text(encoding="utf-8")
-        assert tex == collect.architecture_table(config, model)
-        built = common.build_model(config)
-        params, flops = common.count_parameters(built), common.count_flops(built, collect.input_shape(config))
+        if collect.retired(config):  # common.py no longer builds it: its committed table, its recorded size
+            params, flops = collect.model_size(config)
+        else:
+            assert tex == collect.architecture_table(config, model)
+            built = common.build_model(config)
+            params, flops = common.count_parameters(built), common.count_flops(built, collect.input_shape(config))
         header, *rows = table_rows(tex)
         assert header == ["layer", "output", "params", "MFLOPs"]
         *layers, total = rows
         assert total[0] == "total" and total[2] == collect.thousands(params) and total[3] == f"{flops / 1e6:.1f}"
         assert layers[0][0].startswith("input") and layers[0][1] == f"${collect.times(collect.input_shape(config))}$"
         side = config.get("input_size") or config["face_settings"]["size"]
-        expected = (config["clip_len"], common.LANDMARK_DIM) if config.get("input") == "landmarks" else \
+        expected = (config["clip_len"], collect.LANDMARK_DIM) if config.get("input") == "landmarks" else \
             (config["clip_len"], 3, side, side)
         assert collect.input_shape(config) == expected
         assert sum(int(r[2].replace("{,}", "")) for r in layers[1:]) == params
