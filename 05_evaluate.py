@@ -641,6 +641,43 @@ def sharpness_correlation(items: list[dict], p: np.ndarray, faces: Path) -> floa
     return round(float(spearmanr(p, sharp).statistic), 4)
 
 
+# The report's own figures (the ROC and training curves, which others draw too, are in common.py).
+def plot_confusions(matrices: dict[str, tuple[int, int, int, int]], path: Path, title: str) -> None:
+    """One confusion matrix per model; matrices: {model: (tn, fp, fn, tp)}."""
+    plt = common._pyplot()
+    fig, axes = plt.subplots(1, len(matrices), figsize=(2.6 * len(matrices), 2.6), squeeze=False)
+    for ax, (name, (tn, fp, fn, tp)) in zip(axes[0], matrices.items()):
+        cm = np.array([[tn, fp], [fn, tp]])
+        ax.imshow(cm, cmap="Blues", vmin=0)
+        for (r, c), v in np.ndenumerate(cm):
+            ax.text(c, r, str(v), ha="center", va="center", color="white" if v > cm.max() / 2 else "black")
+        ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["real", "fake"], yticklabels=["real", "fake"],
+               xlabel="predicted", ylabel="true", title=name)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    common.save_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150, format="png"))
+    plt.close(fig)
+
+
+
+
+def plot_score_histograms(scores: dict[str, tuple[np.ndarray, np.ndarray, float]], path: Path, title: str) -> None:
+    """P(fake) of real and of fake items per model; scores: {model: (labels, probs, threshold)}."""
+    plt = common._pyplot()
+    fig, axes = plt.subplots(1, len(scores), figsize=(3 * len(scores), 2.6), squeeze=False)
+    bins = np.linspace(0, 1, 21)
+    for ax, (name, (y, p, threshold)) in zip(axes[0], scores.items()):
+        ax.hist(p[y == 0], bins=bins, alpha=0.6, label="real", color="tab:green")
+        ax.hist(p[y == 1], bins=bins, alpha=0.6, label="fake", color="tab:red")
+        ax.axvline(threshold, color="k", ls="--", lw=0.8, label=f"threshold {threshold:.2f}")
+        ax.set(xlabel="P(fake)", ylabel="count", title=name)
+        ax.legend(fontsize=6)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    common.save_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150, format="png"))
+    plt.close(fig)
+
+
 def main(argv=None):
     args = parse_args(argv)
     device = common.pick_device(args.device)
@@ -723,9 +760,9 @@ def main(argv=None):
         lvs = {name: ev["levels"][level] for name, ev in evaluated.items()}
         common.plot_roc({n: (lv["y"], lv["p"]) for n, lv in lvs.items()}, out / f"roc_{level}.png",
                         f"ROC, {level} level\n{data}")
-        common.plot_confusions({n: tuple(lv["at_05"][k] for k in ("tn", "fp", "fn", "tp")) for n, lv in lvs.items()},
+        plot_confusions({n: tuple(lv["at_05"][k] for k in ("tn", "fp", "fn", "tp")) for n, lv in lvs.items()},
                                out / f"confusion_{level}.png", f"{level} level, threshold 0.5; {data}")
-        common.plot_score_histograms({n: (lv["y"], lv["p"], lv["threshold"]) for n, lv in lvs.items()},
+        plot_score_histograms({n: (lv["y"], lv["p"], lv["threshold"]) for n, lv in lvs.items()},
                                      out / f"scores_{level}.png",
                                      f"{level}-level P(fake); dashed: validation threshold; {data}")
     histories = {name: common.read_csv(run / "metrics.csv") for run in runs if (run / "metrics.csv").is_file()

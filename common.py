@@ -4,8 +4,7 @@ The table of contents (search for "# N." to jump to a section):
     1. video I/O                        read frames, write videos and tables atomically
     2. demo data                        a synthetic talking-face dataset with temporal deepfakes
     3. detection, tracking, the mesh    Haar or YuNet, one smoothed face track per video, crops,
-                                        the 468-point face mesh, the signals read from it and
-                                        the mesh aligned onto the face's mean shape
+                                        the 468-point face mesh and the signals read from it
     4. datasets, groups, splits, folds  where the data came from, people as groups, leakage-free
                                         splits, generator families, leave-generator-out folds
                                         (the dataset layouts are read by 01_extract_faces.py)
@@ -979,35 +978,6 @@ def face_signals(mesh: np.ndarray) -> dict[str, np.ndarray]:
             "yaw": np.degrees(np.arcsin(np.clip(axes[:, 0, 2], -1, 1))),
             "pitch": np.degrees(np.arcsin(np.clip(axes[:, 1, 2], -1, 1))),
             "roll": np.degrees(np.arctan2(axes[:, 0, 1], axes[:, 0, 0]))}
-
-
-# The mesh aligned onto the face's own mean shape: what is left when where the face is, how large
-# and which way it turns are taken out is how it moves (benchmarks/motion_cues.py reads the mouth's
-# and the jaw's motion from it). Each frame is scaled by the eye distance (3D, outer corners) and
-# mapped onto the mean face by a similarity (rotation, scale, shift: Umeyama's least squares)
-# fitted to points that speech does not move: eye corners, nose bridge, forehead, temples.
-MESH_STABLE = [33, 133, 362, 263, 6, 168, 197, 195, 10, 151, 9, 8, 127, 356, 234, 454]
-
-
-def align_meshes(mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Meshes [T, 468, 3] aligned onto their mean face: (aligned [T, 468, 3] in eye distances,
-    rotations [T, 3, 3], scales [T], shifts [T, 3]) of the similarity that aligns each frame."""
-    eyes = np.linalg.norm(mesh[:, 33] - mesh[:, 263], axis=-1)
-    m = mesh / max(float(np.median(eyes)), 1e-6)
-    ref = m[:, MESH_STABLE].mean(axis=0)
-    for _ in range(2):  # the mean of the aligned frames is a steadier reference than the raw mean
-        x = m[:, MESH_STABLE]
-        mx, mr = x.mean(axis=1, keepdims=True), ref.mean(axis=0)
-        xc, rc = x - mx, ref - mr
-        u, sv, vt = np.linalg.svd(np.einsum("pi,tpj->tij", rc, xc))  # cross-covariance, per frame
-        d = np.sign(np.linalg.det(u @ vt))  # no reflections
-        u[:, :, -1] *= d[:, None]
-        sv[:, -1] *= d
-        rot = u @ vt
-        scale = sv.sum(axis=1) / np.maximum((xc ** 2).sum(axis=(1, 2)), 1e-12)
-        aligned = scale[:, None, None] * np.einsum("tij,tpj->tpi", rot, m - mx) + mr
-        ref = aligned[:, MESH_STABLE].mean(axis=0)
-    return aligned, rot, scale, mx[:, 0]
 
 # --------------------------------------------------------------------------------------------
 # 4. Datasets, groups, splits and folds
@@ -2898,8 +2868,8 @@ def paired_groups(items: list[dict]) -> set[str]:
 # --------------------------------------------------------------------------------------------
 # 10. Plots
 # --------------------------------------------------------------------------------------------
-# The figures of 05's report (ROC curves, training curves, confusion matrices, score histograms),
-# the timeline of 05 --video with the face's signals under it, and the contact sheet of 03/04
+# The figures that more than one place draws (ROC curves, training curves; 05 keeps its report's
+# confusion matrices and score histograms), the timeline of 05 --video with the face's signals under it, and the contact sheet of 03/04
 # --contact-sheet: matplotlib without a screen (Agg), PNGs sized for a paper column.
 
 
@@ -2944,40 +2914,6 @@ def plot_training_curves(histories: dict[str, list[dict]], path: Path) -> None:
     ax2.set(xlabel="epoch", ylabel="ROC-AUC", title="validation AUC", ylim=(0.4, 1.02))
     ax1.legend(fontsize=6)
     ax2.legend(fontsize=7)
-    fig.tight_layout()
-    save_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150, format="png"))
-    plt.close(fig)
-
-
-def plot_confusions(matrices: dict[str, tuple[int, int, int, int]], path: Path, title: str) -> None:
-    """One confusion matrix per model; matrices: {model: (tn, fp, fn, tp)}."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(matrices), figsize=(2.6 * len(matrices), 2.6), squeeze=False)
-    for ax, (name, (tn, fp, fn, tp)) in zip(axes[0], matrices.items()):
-        cm = np.array([[tn, fp], [fn, tp]])
-        ax.imshow(cm, cmap="Blues", vmin=0)
-        for (r, c), v in np.ndenumerate(cm):
-            ax.text(c, r, str(v), ha="center", va="center", color="white" if v > cm.max() / 2 else "black")
-        ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["real", "fake"], yticklabels=["real", "fake"],
-               xlabel="predicted", ylabel="true", title=name)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    save_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150, format="png"))
-    plt.close(fig)
-
-
-def plot_score_histograms(scores: dict[str, tuple[np.ndarray, np.ndarray, float]], path: Path, title: str) -> None:
-    """P(fake) of real and of fake items per model; scores: {model: (labels, probs, threshold)}."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(scores), figsize=(3 * len(scores), 2.6), squeeze=False)
-    bins = np.linspace(0, 1, 21)
-    for ax, (name, (y, p, threshold)) in zip(axes[0], scores.items()):
-        ax.hist(p[y == 0], bins=bins, alpha=0.6, label="real", color="tab:green")
-        ax.hist(p[y == 1], bins=bins, alpha=0.6, label="fake", color="tab:red")
-        ax.axvline(threshold, color="k", ls="--", lw=0.8, label=f"threshold {threshold:.2f}")
-        ax.set(xlabel="P(fake)", ylabel="count", title=name)
-        ax.legend(fontsize=6)
-    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     save_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150, format="png"))
     plt.close(fig)

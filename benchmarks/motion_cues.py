@@ -5,7 +5,7 @@ The temporal models read pixels, and pixels carry the footage's quality (docs/re
 'Judging the face, not the footage: what was tried'). The face mesh is geometry in eye distances: a blurred or
 smaller face moves the same way. BioLip (arXiv 2604.16808) reads fakes from the kinematics of the
 lip points alone; this script asks whether such per-video statistics find the shared material's
-generators they never saw. Per video, from the mesh aligned onto its mean face (common.align_meshes):
+generators they never saw. Per video, from the mesh aligned onto its mean face (align_meshes):
 
   mouth, jaw, eyes, brows   the mean speed, acceleration and jerk of each part's points per frame
                             (in eye distances, 25 frames a second): their mean, their spread over
@@ -55,6 +55,35 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import common  # noqa: E402
 import footage_cues  # noqa: E402
 
+# The mesh aligned onto the face's own mean shape: what is left when where the face is, how large
+# and which way it turns are taken out is how it moves (the statistics below read the mouth's and the
+# jaw's motion from it). Each frame is scaled by the eye distance (3D, outer corners) and
+# mapped onto the mean face by a similarity (rotation, scale, shift: Umeyama's least squares)
+# fitted to points that speech does not move: eye corners, nose bridge, forehead, temples.
+MESH_STABLE = [33, 133, 362, 263, 6, 168, 197, 195, 10, 151, 9, 8, 127, 356, 234, 454]
+
+
+def align_meshes(mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Meshes [T, 468, 3] aligned onto their mean face: (aligned [T, 468, 3] in eye distances,
+    rotations [T, 3, 3], scales [T], shifts [T, 3]) of the similarity that aligns each frame."""
+    eyes = np.linalg.norm(mesh[:, 33] - mesh[:, 263], axis=-1)
+    m = mesh / max(float(np.median(eyes)), 1e-6)
+    ref = m[:, MESH_STABLE].mean(axis=0)
+    for _ in range(2):  # the mean of the aligned frames is a steadier reference than the raw mean
+        x = m[:, MESH_STABLE]
+        mx, mr = x.mean(axis=1, keepdims=True), ref.mean(axis=0)
+        xc, rc = x - mx, ref - mr
+        u, sv, vt = np.linalg.svd(np.einsum("pi,tpj->tij", rc, xc))  # cross-covariance, per frame
+        d = np.sign(np.linalg.det(u @ vt))  # no reflections
+        u[:, :, -1] *= d[:, None]
+        sv[:, -1] *= d
+        rot = u @ vt
+        scale = sv.sum(axis=1) / np.maximum((xc ** 2).sum(axis=(1, 2)), 1e-12)
+        aligned = scale[:, None, None] * np.einsum("tij,tpj->tpi", rot, m - mx) + mr
+        ref = aligned[:, MESH_STABLE].mean(axis=0)
+    return aligned, rot, scale, mx[:, 0]
+
+
 PARTS = {"mouth": common.MESH_LIPS_OUTER + common.MESH_LIPS_INNER, "jaw": common.MESH_JAW,
          "eyes": [33, 133, 159, 145, 362, 263, 386, 374], "brows": [70, 105, 107, 336, 334, 300]}
 
@@ -68,7 +97,7 @@ def corr(a: np.ndarray, b: np.ndarray) -> float:
 
 def motion_statistics(mesh: np.ndarray) -> dict[str, float]:
     """The per-video statistics (module docstring) of meshes [T, 468, 3]."""
-    aligned, _, scale, _ = common.align_meshes(mesh.astype(np.float64))
+    aligned, _, scale, _ = align_meshes(mesh.astype(np.float64))
     out = {}
     for part, idx in PARTS.items():
         p = aligned[:, idx]

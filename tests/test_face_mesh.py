@@ -3,6 +3,7 @@ its alignment onto the face's mean shape, and what happens without it. The real 
 project's shared test material (skipped when absent)."""
 
 import json
+import sys
 
 import cv2
 import numpy as np
@@ -10,6 +11,9 @@ import pytest
 from conftest import REAL_CLIPS, ROOT, needs_shared, run_script
 
 import common
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import motion_cues  # noqa: E402  (the mesh's alignment lives with the motion statistics that read it)
 
 CLIPS = [REAL_CLIPS / "mead" / "M030_front_angry_level3_001.mp4", REAL_CLIPS / "liveportrait" / "d10.mp4"]
 
@@ -81,7 +85,7 @@ def test_signals_and_aligned_meshes_have_one_value_per_kept_frame(real_faces):
         assert set(signals) == set(common.SIGNALS)
         assert all(len(v) == len(faces["crops"]) and np.isfinite(v).all() for v in signals.values())
         assert 0.05 < np.median(signals["eye_right"]) < 0.6 and np.median(signals["mouth_width"]) > 0.5
-        aligned, rotations, scales, shifts = common.align_meshes(faces["mesh"][:32].astype(np.float64))
+        aligned, rotations, scales, shifts = motion_cues.align_meshes(faces["mesh"][:32].astype(np.float64))
         assert aligned.shape == (32, 468, 3) and np.isfinite(aligned).all() and scales.shape == shifts.shape[:1] == (32,)
         assert np.allclose(rotations @ rotations.transpose(0, 2, 1), np.eye(3), atol=1e-6)  # turns, no stretch
     # The curves of the README: a PNG with the model's timeline and the dynamics under it.
