@@ -127,14 +127,13 @@ def motion_statistics(mesh: np.ndarray) -> dict[str, float]:
     return {k: float(np.nan_to_num(v)) for k, v in out.items()}
 
 
-def classifiers(seed: int) -> dict:
-    """{name: (the statistics it reads, a fresh classifier)}."""
+def classifiers(seed: int, names: list[str]) -> dict:
+    """{name: (the statistics it reads, a fresh classifier)}: both read all the `names`."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    names = list(NAMES)
     return {"motion, logistic": (names, make_pipeline(StandardScaler(), LogisticRegression(C=0.1, class_weight="balanced",
                                                                                  max_iter=2000))),
             "motion, forest": (names, RandomForestClassifier(n_estimators=300, min_samples_leaf=3,
@@ -189,9 +188,9 @@ def main(argv=None):
         if "mesh" not in meta:
             sys.exit(f"error: {faces / v}.meta.npz has no face mesh: extract the faces with 01_extract_faces.py --mesh on")
         stats[v] = motion_statistics(meta["mesh"])
-    global NAMES
-    NAMES = list(next(iter(stats.values())))
-    per_seed = {s: footage_cues.score_folds(folder, stats, s, classifiers, log=False) for s, folder in folders}
+    names = list(next(iter(stats.values())))
+    per_seed = {s: footage_cues.score_folds(folder, stats, s, lambda seed: classifiers(seed, names), log=False)
+                for s, folder in folders}
 
     if args.fuse:
         rows = common.read_csv(Path(args.fuse))
@@ -212,11 +211,9 @@ def main(argv=None):
     footage_cues.write_report(per_seed, tested, sharp, out, args.bootstrap, f"{len(folders)} seeds of the folds in {clips}")
     common.write_csv(out / "motion.csv", [{"video_id": v, "label": index[v]["label"], "method": index[v]["method"],
                                            **{k: round(x, 5) for k, x in stats[v].items()}} for v in everyone],
-                     ["video_id", "label", "method", *NAMES])
+                     ["video_id", "label", "method", *names])
     print(f"wrote {out}/results.csv, by_family.csv, by_seed.csv, motion.csv, predictions_*.csv")
 
-
-NAMES: list[str] = []
 
 if __name__ == "__main__":
     main()
