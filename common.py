@@ -2595,6 +2595,11 @@ def fresh_folder(run: Run) -> None:
     write_json(run.out / "config.json", run.config)
 
 
+# Settings that were options once and are now fixed (issue 29 retired the crop-sized fakes and the
+# ellipse masks), with the value the code now always uses.
+RETIRED_SETTINGS = {"fake_resolution": "face", "masks": "mesh"}
+
+
 def resume(run: Run) -> None:
     """Pick up an interrupted run from its last.pt, refusing if a setting changed."""
     last = run.out / "last.pt"
@@ -2603,6 +2608,8 @@ def resume(run: Run) -> None:
                  "to start the run (last.pt is written after every epoch).")
     ckpt = torch.load(last, map_location=run.device, weights_only=True)  # a checkpoint is data, never code
     saved, config = ckpt["config"], run.config
+    # a run from before an option was retired resumes if it used what the code now always does
+    saved = {k: v for k, v in saved.items() if not (k not in config and RETIRED_SETTINGS.get(k) == v)}
     changed = [f"{k} (was {saved.get(k)!r}, now {config.get(k)!r})" for k in sorted(set(saved) | set(config))
                if saved.get(k) != config.get(k) and k != "workers"]
     if changed:

@@ -78,6 +78,24 @@ def test_resume_without_a_checkpoint_says_what_to_do(pipeline, tmp_path):
     assert result.returncode != 0 and "nothing to continue" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_run_from_before_an_option_was_retired_resumes_only_if_it_used_what_is_kept(pipeline, tmp_path):
+    """Issue 29 retired --fake-resolution and --masks; runs trained before it still resume when
+    they used the value the code now always uses, and refuse when they did not."""
+    out = tmp_path / "old"
+    run_script("03_train_cnn_lstm.py", *TINY_TRAIN, "--epochs", "2", "--stop-after", "1", "--out", out, cwd=pipeline)
+    ckpt = torch.load(out / "last.pt", weights_only=True)
+    for old, resumes in ((common.RETIRED_SETTINGS, True), ({"masks": "ellipse"}, False)):
+        ckpt["config"].update(old)
+        torch.save(ckpt, out / "last.pt")
+        result = run_script("03_train_cnn_lstm.py", *TINY_TRAIN, "--epochs", "2", "--resume", "--out", out,
+                            cwd=pipeline, check=False)
+        if resumes:
+            assert result.returncode == 0 and "resuming" in result.stdout, result.stderr[-2000:]
+            ckpt = torch.load(out / "last.pt", weights_only=True)  # now saved with today's settings
+        else:
+            assert result.returncode != 0 and "masks (was 'ellipse', now None)" in result.stderr
+
+
 # ---------------------------------------------------------------------------- determinism
 
 
