@@ -202,6 +202,37 @@ def test_a_paired_comparison_tells_a_better_model_and_refuses_different_videos(t
     assert re.search(r"difference \+\d\.\d+", named).group() == re.search(r"difference \+\d\.\d+", out).group()
 
 
+def test_the_ensemble_scores_the_mean_and_its_quality_shift_is_the_mean_of_its_members(tmp_path):
+    """benchmarks/ensemble.py: the ensemble's P(fake) is the mean of its members', its quality
+    shifts the mean of theirs (one over the limit, one flat: the mean passes), and its correlation
+    with sharpness is computed from its own scores; reports of other videos are refused."""
+    rng = np.random.default_rng(0)
+    labels = [0] * 10 + [1] * 10
+    videos = [f"v{i}" for i in range(20)]
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    for i, v in enumerate(videos):  # crops of growing sharpness: noise of growing strength
+        np.save(faces / f"{v}.npy", np.clip(128 + rng.normal(0, 2 + 3 * i, (4, 32, 32, 3)), 0, 255).astype(np.uint8))
+    shifts = {"a": 0.08, "b": 0.0}
+    for name, probs in (("a", list(rng.random(20))), ("b", list(rng.random(20)))):
+        (tmp_path / name).mkdir()
+        write_predictions(tmp_path / name / f"predictions_{name}.csv", labels, probs, videos)
+        common.write_csv(tmp_path / name / "quality.csv", [{"model": name, "check": "blur:1.5", "shift": shifts[name]},
+                                                           {"model": name, "check": "spearman(score, sharpness)",
+                                                            "shift": -0.9}], ["model", "check", "shift"])
+    run_script("benchmarks/ensemble.py", "a", "b", "--faces", "faces", "--out", "ens", cwd=tmp_path)
+    rows = common.read_csv(tmp_path / "ens" / "predictions_video.csv")
+    assert all(abs(float(r["prob"]) - (float(r["a"]) + float(r["b"])) / 2) < 1e-5 for r in rows)
+    quality = {r["check"]: r for r in common.read_csv(tmp_path / "ens" / "quality.csv")}
+    assert float(quality["blur:1.5"]["shift"]) == pytest.approx(0.04) and quality["blur:1.5"]["passed"] == "True"
+    assert float(quality["spearman(score, sharpness)"]["shift"]) != -0.9  # its own, not a member's
+    (tmp_path / "c").mkdir()
+    write_predictions(tmp_path / "c" / "predictions_c.csv", labels, list(rng.random(20)), [f"w{i}" for i in range(20)])
+    refused = run_script("benchmarks/ensemble.py", "a", "c", "--faces", "faces", "--out", "ens2", cwd=tmp_path,
+                         check=False)
+    assert refused.returncode != 0 and "same videos" in refused.stderr and not (tmp_path / "ens2").exists()
+
+
 def test_leave_generator_out_shares_its_folds_between_processes(tmp_path):
     """--folds 1 and --folds 2 (two processes, one after the other here) train one fold each and pool
     nothing; the run without --folds finds both finished and writes the one pooled report."""

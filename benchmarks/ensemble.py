@@ -1,0 +1,133 @@
+"""What is the shipped verdict worth? The mean of several models' P(fake), estimated like one model.
+
+05_evaluate.py --video judges a video by the mean of the shipped models' P(fake) (an ensemble of
+the CNN-LSTM and the C3D). Each model has its own leave-generator-out estimate; this script scores
+every video of those estimates by the mean of the models' seed-averaged P(fake), which is what the
+ensemble would have said had it been trained on each fold, and reports it as 05 reports a model:
+the pooled video AUC with its 95% bootstrap interval, the AUC per family, the paired difference
+from each member (the same videos, one resampling), and the quality check. The quality shifts are
+exact, not re-measured: a shift is a mean of P(fake) over the same real videos, and the mean of
+the models' means is the ensemble's mean. The rank correlation with sharpness is computed anew
+from the ensemble's scores.
+
+Reads   the pooled reports of benchmarks/leave_generator_out.py (runs/shared/report_NAME: its
+        predictions_NAME.csv and, when it was run with --quality-check, quality.csv), and the faces
+        folder of the tested videos (--faces, for the sharpness of their crops)
+Writes  --out DIR: predictions_video.csv (every video's ensemble P(fake), and each member's),
+        results.csv (AUC with interval, per family, the paired differences) and quality.csv
+Prints  the same
+
+Run (from the repository root, after the estimates of docs/real-footage.md):
+    python benchmarks/ensemble.py runs/shared/report_lstm_g_sbi_qm runs/shared/report_c3d_g_sbi \\
+        --faces data/faces_shared --out runs/shared/report_ensemble
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import common  # noqa: E402
+
+QUALITY_LIMITS = {"shift": 0.05, "spearman": 0.2}  # as 05_evaluate.py's quality check
+
+
+def predictions(report: Path) -> tuple[str, Path]:
+    """(model name, its predictions file) of a pooled report of one model."""
+    files = sorted(report.glob("predictions_*.csv"))
+    if len(files) != 1:
+        sys.exit(f"error: {report} holds {len(files)} predictions_<model>.csv files; give the pooled report of one "
+                 "model (benchmarks/leave_generator_out.py writes runs/.../report_NAME)")
+    return files[0].stem[len("predictions_"):], files[0]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("reports", nargs="+", type=Path, help="pooled reports of the models to average (two or more)")
+    p.add_argument("--faces", type=Path, required=True, help="the faces folder of the tested videos (for sharpness)")
+    p.add_argument("--out", type=Path, required=True, help="folder for the ensemble's figures")
+    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap draws (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    if len(args.reports) < 2:
+        p.error("an ensemble needs two reports or more")
+    for report in args.reports:
+        if not report.is_dir():
+            sys.exit(f"error: {report} is not a report folder of benchmarks/leave_generator_out.py")
+    members = [predictions(r) for r in args.reports]
+
+    # One order of videos for every member; a member that scored other videos is refused.
+    first = members[0][1]
+    scores = {}
+    for name, path in members:
+        try:
+            y, _, scores[name] = common.paired_video_scores(first, path)
+        except ValueError as err:
+            sys.exit(f"error: {err}: the reports must score the same videos (the same folds)")
+    rows = {r["video_id"]: r for r in common.read_csv(first) if r.get("level", "video") == "video"}
+    ids = sorted(rows)
+    ensemble = np.mean(list(scores.values()), axis=0)
+
+    auc = common.rank_auc(y, ensemble)
+    low, high = common.bootstrap_ci(y, ensemble, common.rank_auc, args.bootstrap, args.seed)
+    results = [{"what": "ensemble", "videos": len(y), "fakes": int(y.sum()), "auc": round(auc, 4),
+                "low": round(low, 4), "high": round(high, 4)}]
+    print(f"ensemble of {', '.join(scores)}: video AUC {auc:.3f} [{low:.3f}, {high:.3f}] over {len(y)} videos "
+          f"({int(y.sum())} fake)")
+    for name, s in scores.items():
+        d = common.paired_auc_difference(y, ensemble, s, args.bootstrap, args.seed)
+        print(f"  against {name} alone ({common.rank_auc(y, s):.3f}): {d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] "
+              "(paired bootstrap)")
+        results.append({"what": f"ensemble - {name}", "videos": len(y), "fakes": int(y.sum()),
+                        "auc": round(d["diff"], 4), "low": round(d["low"], 4), "high": round(d["high"], 4)})
+    family = np.array([common.family_of(rows[i]["method"]) if rows[i]["label"] == "1" else "" for i in ids])
+    for fam in sorted(set(family) - {""}):
+        keep = (family == fam) | (y == 0)  # the family's fakes against every real video, as 05 does
+        f_auc = common.rank_auc(y[keep], ensemble[keep])
+        f_low, f_high = common.bootstrap_ci(y[keep], ensemble[keep], common.rank_auc, args.bootstrap, args.seed)
+        print(f"  {fam:<13} {f_auc:.3f} [{f_low:.3f}, {f_high:.3f}]  ({int((family == fam).sum())} fakes)")
+        results.append({"what": fam, "videos": int(keep.sum()), "fakes": int((family == fam).sum()),
+                        "auc": round(f_auc, 4), "low": round(f_low, 4), "high": round(f_high, 4)})
+
+    # The quality check: each member's shifts averaged (exact), the correlation anew.
+    quality = []
+    checks = [{r["check"]: r for r in common.read_csv(rep / "quality.csv")} if (rep / "quality.csv").is_file() else {}
+              for rep in args.reports]
+    for check in sorted(set.intersection(*(set(c) for c in checks)) if all(checks) else set()):
+        if check.startswith("spearman"):
+            continue
+        shift = float(np.mean([float(c[check]["shift"]) for c in checks]))
+        quality.append({"check": check, "shift": round(shift, 4), "limit": QUALITY_LIMITS["shift"],
+                        "passed": abs(shift) <= QUALITY_LIMITS["shift"]})
+    if not all(checks):
+        print("  (no quality check: a report has no quality.csv; run the estimate with --quality-check)")
+    from scipy.stats import spearmanr  # scikit-learn depends on SciPy, so it is always there
+
+    missing = [i for i in ids if not (args.faces / f"{i}.npy").is_file()]
+    if missing:
+        sys.exit(f"error: {len(missing)} tested videos have no face array in {args.faces} (e.g. {missing[0]}): "
+                 "give the faces folder the folds were cut from")
+    sharp = [common.face_sharpness(args.faces / f"{i}.npy") for i in ids]
+    rho = float(spearmanr(ensemble, sharp).statistic)
+    quality.append({"check": "spearman(score, sharpness)", "shift": round(rho, 4), "limit": QUALITY_LIMITS["spearman"],
+                    "passed": abs(rho) <= QUALITY_LIMITS["spearman"]})
+    for q in quality:
+        verdict = "ok" if q["passed"] else f"WARNING: past {q['limit']}: the ensemble reads footage quality"
+        print(f"  quality {q['check']:<28} {q['shift']:+.3f}  {verdict}")
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    common.write_csv(args.out / "predictions_video.csv",
+                     [{"video_id": i, "label": rows[i]["label"], "method": rows[i]["method"],
+                       "prob": round(float(e), 6), **{n: round(float(s[k]), 6) for n, s in scores.items()}}
+                      for k, (i, e) in enumerate(zip(ids, ensemble))],
+                     ["video_id", "label", "method", "prob", *scores])
+    common.write_csv(args.out / "results.csv", results, list(results[0]))
+    common.write_csv(args.out / "quality.csv", quality, list(quality[0]))
+    print(f"wrote {args.out}/predictions_video.csv, results.csv, quality.csv")
+
+
+if __name__ == "__main__":
+    main()
