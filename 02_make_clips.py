@@ -270,6 +270,9 @@ def main(argv=None):
 
 # The recipe's training flags (docs/real-footage.md, "The recipe"), which the hint gives for real footage.
 RECIPE = {"pseudo_fakes": "selfblend", "clip_len": 16, "input_size": 64, "clips_per_video": 4, "epochs": 5}
+# The CNN-LSTM's own: it reads the mouth band and trains so that quality cannot tell real from fake
+# (issue 'Judge the face, not the footage'); the C3D and the frame baseline were estimated without them.
+CNN_LSTM_RECIPE = " --degrade 0.8 --match-sharpness --region mouth"
 
 
 def training_hint(rows: list[dict], out: Path, faces: Path, args) -> str:
@@ -277,7 +280,8 @@ def training_hint(rows: list[dict], out: Path, faces: Path, args) -> str:
     footage gets the recipe's flags, so that following the hint trains what the docs measured: a
     self-blended pseudo-fake of every real clip, 16-frame windows of longer clips, crops larger than
     64 px shrunk to 64 (the fakes are made at the face's resolution first), four clips per video,
-    five epochs, and the run named after the clips (data/clips_all -> runs/all/cnn_lstm)."""
+    five epochs, the CNN-LSTM's mouth band and degradations, and the run named after the clips
+    (data/clips_all -> runs/all/cnn_lstm)."""
     settings = common.read_json(faces / "settings.json") if (faces / "settings.json").is_file() else {}
     if common.is_synthetic(settings.get("source")) or not settings:
         real_only = {r["label"] for r in rows} == {"0"}
@@ -290,11 +294,13 @@ def training_hint(rows: list[dict], out: Path, faces: Path, args) -> str:
         flags += f" --clip-len {RECIPE['clip_len']}"
     flags += f" --clips-per-video {RECIPE['clips_per_video']} --epochs {RECIPE['epochs']}"
     name = out.name[len("clips_"):] if out.name.startswith("clips_") else ""
+    print("real footage: the command below has the recipe's training flags (docs/real-footage.md, 'The recipe'); "
+          f"04_train_3dcnn.py takes them without{CNN_LSTM_RECIPE}{f' and with --out runs/{name}/c3d' if name else ''}, "
+          f"and the frame baseline is 03 with them, less{CNN_LSTM_RECIPE}, plus --temporal mean"
+          f"{f' --out runs/{name}/frame_baseline' if name else ' --out runs/frame_baseline'}")
+    flags += CNN_LSTM_RECIPE
     if name:
         flags += f" --out runs/{name}/cnn_lstm"
-    print("real footage: the command below has the recipe's training flags (docs/real-footage.md, 'The recipe'); "
-          f"04_train_3dcnn.py takes the same{f' with --out runs/{name}/c3d' if name else ''}, and the frame baseline "
-          f"is 03 with --temporal mean{f' --out runs/{name}/frame_baseline' if name else ' --out runs/frame_baseline'}")
     return common.next_step("03_train_cnn_lstm.py", {"clips": (out, "data/clips")}, flags)
 
 

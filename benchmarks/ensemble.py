@@ -14,7 +14,7 @@ Reads   the pooled reports of benchmarks/leave_generator_out.py (runs/shared/rep
         predictions_NAME.csv and, when it was run with --quality-check, quality.csv), and the faces
         folder of the tested videos (--faces, for the sharpness of their crops)
 Writes  --out DIR: predictions_video.csv (every video's ensemble P(fake), and each member's),
-        results.csv (AUC with interval, per family, the paired differences) and quality.csv
+        ensemble.csv (AUC with interval, per family, the paired differences) and quality.csv
 Prints  the same
 
 Run (from the repository root, after the estimates of docs/real-footage.md):
@@ -124,9 +124,9 @@ def main():
                        "prob": round(float(e), 6), **{n: round(float(s[k]), 6) for n, s in scores.items()}}
                       for k, (i, e) in enumerate(zip(ids, ensemble))],
                      ["video_id", "label", "method", "prob", *scores])
-    common.write_csv(args.out / "results.csv", results, list(results[0]))
+    common.write_csv(args.out / "ensemble.csv", results, list(results[0]))
     common.write_csv(args.out / "quality.csv", quality, list(quality[0]))
-    print(f"wrote {args.out}/predictions_video.csv, results.csv, quality.csv")
+    print(f"wrote {args.out}/predictions_video.csv, ensemble.csv, quality.csv")
 
 
 if __name__ == "__main__":
