@@ -1408,8 +1408,10 @@ class ClipDataset(torch.utils.data.Dataset):
 
     def __init__(self, rows: list[dict], faces_dir: Path, augment: bool = False, seed: int = 0,
                  perturbations: list[tuple[str, float]] = (), region: str = "face", clip_len: int | None = None,
-                 pseudo_fakes: list[str] = (), degrade: float = 0.0, input_size: int | None = None):
+                 pseudo_fakes: list[str] = (), degrade: float = 0.0, input_size: int | None = None,
+                 compress: float = 0.0):
         self.rows, self.faces_dir, self.augment, self.degrade = rows, Path(faces_dir), augment, degrade
+        self.compress = compress
         self.perturbations = list(perturbations)
         self.seed, self.epoch = seed, 0
         self.region, self.clip_len = region, clip_len
@@ -1506,6 +1508,8 @@ class ClipDataset(torch.utils.data.Dataset):
                 clip = augment_clip(clip, rng)
                 if self.degrade and rng.random() < self.degrade:
                     clip = degrade_clip(clip, rng)
+                if self.compress and rng.random() < self.compress:  # last, as a platform compresses last
+                    clip = perturb_clip(clip, [("jpeg", rng.uniform(20, 95))], rng)
                 augmented.append(clip)
             clips = augmented
         if self.perturbations:  # seeded per clip: the same degradation whatever the batch order
@@ -2209,6 +2213,10 @@ def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str)
                         help="augmentation: with probability P a training clip gets a lower resolution, blur, JPEG "
                              "compression, noise or sharpening (the same for a clip and its pseudo-fake, drawn alike for "
                              "genuine fakes), so that image quality cannot stand in for fakeness (default: %(default)s)")
+    parser.add_argument("--compress", type=float, default=0.0, metavar="P",
+                        help="augmentation: with probability P a training clip is then JPEG-compressed at a quality "
+                             "drawn from 20-95 (the same for a clip and its pseudo-fake, drawn alike for genuine fakes), "
+                             "so that compression cannot stand in for fakeness either (default: %(default)s)")
     parser.add_argument("--match-sharpness", action="store_true",
                         help="draw the training clips so that real and genuine fake clips have the same distribution "
                              "of face sharpness (common.match_sharpness), so that which class is softer in these "
@@ -2355,7 +2363,7 @@ def clip_datasets(args, train_rows: list[dict], val_rows: list[dict], faces_dir:
     seen = {**dataset_options({**vars(args), "clip_len": clip_len}), "seed": args.seed}
     try:
         train_set = ClipDataset(train_rows, faces_dir, augment=not args.no_augment,
-                                pseudo_fakes=args.pseudo_fakes, degrade=args.degrade, **seen)
+                                pseudo_fakes=args.pseudo_fakes, degrade=args.degrade, compress=args.compress, **seen)
         # Validation pseudo-fakes: one per real clip, drawn once, the same in every epoch and in 05.
         val_set = ClipDataset(pseudo_rows(val_rows, args.pseudo_fakes, args.seed), faces_dir, **seen)
     except ValueError as err:  # pseudo-fakes that cannot be made from these clips
@@ -2598,6 +2606,8 @@ def fresh_folder(run: Run) -> None:
 # Settings that were options once and are now fixed (issue 29 retired the crop-sized fakes and the
 # ellipse masks), with the value the code now always uses.
 RETIRED_SETTINGS = {"fake_resolution": "face", "masks": "mesh"}
+# Settings added since some runs were trained, with the value that does what the code did before.
+ADDED_SETTINGS = {"compress": 0.0}
 
 
 def resume(run: Run) -> None:
@@ -2610,6 +2620,7 @@ def resume(run: Run) -> None:
     saved, config = ckpt["config"], run.config
     # a run from before an option was retired resumes if it used what the code now always does
     saved = {k: v for k, v in saved.items() if not (k not in config and RETIRED_SETTINGS.get(k) == v)}
+    saved.update({k: v for k, v in ADDED_SETTINGS.items() if k not in saved and config.get(k) == v})
     changed = [f"{k} (was {saved.get(k)!r}, now {config.get(k)!r})" for k in sorted(set(saved) | set(config))
                if saved.get(k) != config.get(k) and k != "workers"]
     if changed:

@@ -703,6 +703,8 @@ def demo_settings() -> dict:
 # --------------------------------------------------------------------------------------------
 
 QUALITY_MACROS = {"blur:1.5": "Blur", "resize:0.5": "HalfRes", "jpeg:30": "Jpeg"}  # 05 --quality-check's checks
+# The shipped verdict (the mean of the shipped models' P(fake)) under the estimate's folds: benchmarks/ensemble.py.
+ENSEMBLE_REPORT = "shared_ensemble"
 
 
 def numbers_tex(results_dir: Path = RESULTS) -> str:
@@ -803,6 +805,18 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
                 put(base + "TrainClips", sum(data["train_clips"].values()))
                 put(base + "ValClips", sum(data["val_clips"].values()))
                 put(base + "ValRealClips", data["val_clips"].get("real", 0))
+    ensemble = results_dir / ENSEMBLE_REPORT  # \SharedEnsembleAuc, ...FamilyTalkingHeadAuc, ...QualityBlur, ...Spearman
+    if (ensemble / "ensemble.csv").is_file():
+        for row in read_csv(ensemble / "ensemble.csv"):
+            what = "" if row["what"] == "ensemble" else ("Minus" + macro_name(row["what"].split(" - ")[1])
+                                                          if " - " in row["what"] else "Family" + macro_name(row["what"].replace(" ", "_")))
+            for suffix, key in (("", "auc"), ("Low", "low"), ("High", "high")):
+                value = float(row[key])
+                put(macro_name(ENSEMBLE_REPORT) + what + "Auc" + suffix, f"{value:+.2f}" if what.startswith("Minus") else f"{value:.2f}")
+        for row in read_csv(ensemble / "quality.csv"):
+            name = QUALITY_MACROS.get(row["check"], "Spearman" if row["check"].startswith("spearman") else None)
+            if name:
+                put(macro_name(ENSEMBLE_REPORT) + ("" if name == "Spearman" else "Quality") + name, f"{float(row['shift']):+.2f}")
     for first, second in PAIRED:  # e.g. \DiffLstmGBaseG: +0.09, ...Low, ...High (paired bootstrap)
         files = [results_dir / f"logo_{k}" / "predictions_video.csv" for k in (first, second)]
         if all(f.is_file() for f in files):
@@ -888,14 +902,18 @@ def describe_run(config: dict) -> dict:
     elif config.get("temporal") == "mean":
         model = "frame baseline"
     else:
-        model = f"CNN-LSTM ({SHORT_INPUT_WORDS.get(config.get('input'), config.get('input'))})"
-    if config.get("region", "face") != "face":
-        model = model.removesuffix(")") + f", {config['region']})" if model.endswith(")") else f"{model} ({config['region']})"
+        model = "CNN-LSTM"
+    # in brackets: what a CNN-LSTM reads (frames, differences), and the region when not the whole face
+    seen = [SHORT_INPUT_WORDS.get(config.get("input"), config.get("input"))] if model == "CNN-LSTM" else []
+    seen += [config["region"]] if config.get("region", "face") != "face" else []
+    model += f" ({', '.join(seen)})" if seen else ""
     if config.get("degrade") or config.get("match_sharpness"):  # issue 27's training that cannot read quality
         model += ", quality-invariant"
+    if config.get("compress"):
+        model += " + JPEG"
     fakes = ", ".join(config.get("pseudo_fakes") or []) or "none"
     where = ("in the mesh" if config.get("input") == "landmarks" else
-             "at the face's resolution" if config.get("fake_resolution") == "face" else "at the model's input")
+             "at the face's resolution" if config.get("fake_resolution", "face") == "face" else "at the model's input")
     # the pixel models' pseudo-fakes follow the mesh unless --masks ellipse; the landmark model has none
     masks = "" if config.get("input") == "landmarks" or not config.get("pseudo_fakes") else config.get("masks", "mesh")
     return {"model": model, "encoder": "ImageNet Lite0" if config.get("encoder") == "lite0" else

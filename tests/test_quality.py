@@ -117,8 +117,8 @@ def test_degradation_follows_the_seed_and_treats_both_classes_alike(tmp_path):
     rows = [{"clip_id": f"{v}@0", "video_id": v, "start": "0", "length": "8", "label": str(label), "group": v,
              "method": "real" if label == 0 else "wav2lip", "split": "train"} for v, label in (("real", 0), ("fake", 1))]
 
-    def clip(seed, epoch, i, degrade):
-        data = common.ClipDataset(rows, tmp_path, augment=True, seed=seed, degrade=degrade)
+    def clip(seed, epoch, i, degrade, compress=0.0):
+        data = common.ClipDataset(rows, tmp_path, augment=True, seed=seed, degrade=degrade, compress=compress)
         data.set_epoch(epoch)
         return data[i][0]
 
@@ -131,6 +131,13 @@ def test_degradation_follows_the_seed_and_treats_both_classes_alike(tmp_path):
     assert torch.equal(swapped, clip(0, 1, 0, 1.0))
     assert not torch.equal(clip(0, 1, 0, 1.0), clip(1, 1, 0, 1.0))  # another seed, another degradation
     assert not torch.equal(clip(0, 1, 0, 1.0), clip(0, 1, 0, 0.0))  # and degradation does change the clip
+    # Compression (--compress) alike: the label plays no part, the seed decides, and it changes the clip.
+    assert torch.equal(clip(0, 1, 0, 0.0, 1.0), clip(0, 1, 0, 0.0, 1.0))
+    rows.reverse()
+    swapped = clip(0, 1, 0, 0.0, 1.0)
+    rows.reverse()
+    assert torch.equal(swapped, clip(0, 1, 0, 0.0, 1.0))
+    assert not torch.equal(clip(0, 1, 0, 0.0, 1.0), clip(0, 1, 0, 0.0, 0.0))
     # Quality goes both ways: some degradations leave the face softer, others (sharpening) crisper.
     def lap(frames):
         return np.mean([common.cv2.Laplacian(common.cv2.cvtColor(f, common.cv2.COLOR_RGB2GRAY), common.cv2.CV_64F).var()
