@@ -225,7 +225,8 @@ def trained_videos(config: dict, size: int | None = None) -> tuple[set[str], str
         if clips.is_file() and index.is_file():
             learned = {r["video_id"] for r in common.read_csv(clips) if r["split"] in ("train", "val")}
             paths = [root / r["path"] for r in common.read_csv(index) if r["video_id"] in learned]
-            return {common.sha256_of(p) for p in paths if same_size(p, size)}, str(clips)
+            return ({common.sha256_of(p) for p in paths if same_size(p, size)},
+                    str(clips.relative_to(root) if root == SHIPPED.parent else clips))
         source = (config.get("data") or {}).get("source") or {}
         manifest = root / source["path"] if source.get("kind") == "manifest" and source.get("path") else None
         if manifest and manifest.is_file():
@@ -346,9 +347,9 @@ def print_verdict(path: Path, scores: dict, thresholds: dict, seen_by: list, shi
         print(f"  warning: {', '.join(name for name, _ in seen_by)} learned from this very video (the same content, by "
               f"sha256, is listed in {', '.join(listings)}): this score is no test, the models were trained on it")
     if shipped:
-        print("  caution: the shipped models learned from the fakes of 21 generators, and score the fakes of a generator "
-              "they have not seen little better than chance (README, 'Shipped weights'): this is a small model's "
-              "measurement, not evidence about the video")
+        print("  caution: the shipped models learned from the fakes of 36 generators, and score the fakes of a generator "
+              "they have not seen little better than chance, well below what the footage alone gives away (README, "
+              "'On real footage'): this is a small model's measurement, not evidence about the video")
     else:
         print("  caution: a verdict is worth what the models learned from (above) and how they did on videos they "
               "never saw (their report, runs/report*/report.md)")

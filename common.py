@@ -1056,10 +1056,8 @@ def clip_windows(frame_idx: np.ndarray, clip_len: int, stride: int) -> list[int]
 
 
 def group_holdout(groups: list[str], labels: list[int], fraction: float, seed: int) -> set[str]:
-    """About `fraction` of the groups, stratified by label, held out as one set; a group is never cut in two.
-
-    scikit-learn's StratifiedGroupKFold does the work: the first of round(1/fraction) folds.
-    """
+    """About `fraction` of the groups, stratified by label, held out as one set; a group is never cut
+    in two. scikit-learn's StratifiedGroupKFold does the work: the first of round(1/fraction) folds."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     if fraction <= 0:
@@ -1071,10 +1069,8 @@ def group_holdout(groups: list[str], labels: list[int], fraction: float, seed: i
 
 
 def group_split(groups: list[str], labels: list[int], val: float, test: float, seed: int) -> dict[str, str]:
-    """Assign each group to train/val/test, stratified by label; returns {group: split}.
-
-    First a `test` share of the groups is held out, then a `val` share (of the whole) of the rest.
-    """
+    """Assign each group to train/val/test, stratified by label; returns {group: split}. First a
+    `test` share of the groups is held out, then a `val` share (of the whole) of the rest."""
     test_groups = group_holdout(groups, labels, test, seed)
     rest = [i for i, g in enumerate(groups) if g not in test_groups]
     val_groups = group_holdout([groups[i] for i in rest], [labels[i] for i in rest], val / (1 - test), seed)
@@ -1255,11 +1251,9 @@ def clip_to_tensor(frames: np.ndarray, region: str = "face", size: int | None = 
 
 
 def augment_clip(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The same random flip, crop shift and colour change on every frame of a clip.
-
-    Augmenting frames independently would add flicker and jitter: exactly the artefacts the fakes
-    are made of, so a real clip would start to look fake.
-    """
+    """The same random flip, crop shift and colour change on every frame of a clip. Augmenting
+    frames independently would add flicker and jitter: exactly the artefacts the fakes are made of,
+    so a real clip would start to look fake."""
     t, h, w, _ = frames.shape
     # The rows of all frames stacked, [T*H, W, 3]: OpenCV then flips and recolours the clip as one
     # image, in one call. Loading must keep up with training (benchmarks/bench_train.py).
@@ -2116,10 +2110,8 @@ RUN_CONTROL = ("resume", "stop_after", "contact_sheet")
 
 
 def seed_everything(seed: int) -> None:
-    """Seed every random number generator and ask PyTorch for deterministic kernels.
-
-    With this, two runs with the same seed on the same CPU give the same metrics.
-    """
+    """Seed every random number generator and ask PyTorch for deterministic kernels: two runs with
+    the same seed on the same CPU then give the same metrics."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -2603,11 +2595,9 @@ def fresh_folder(run: Run) -> None:
     write_json(run.out / "config.json", run.config)
 
 
-# Settings that were options once and are now fixed (issue 29 retired the crop-sized fakes and the
-# ellipse masks), with the value the code now always uses.
-RETIRED_SETTINGS = {"fake_resolution": "face", "masks": "mesh"}
-# Settings added since some runs were trained, with the value that does what the code did before.
-ADDED_SETTINGS = {"compress": 0.0}
+# Options retired since a run was trained (issue 29), with the value the code now always uses; and
+# options added since, with the value that does what the code did before. Such a run still resumes.
+RETIRED_SETTINGS, ADDED_SETTINGS = {"fake_resolution": "face", "masks": "mesh"}, {"compress": 0.0}
 
 
 def resume(run: Run) -> None:

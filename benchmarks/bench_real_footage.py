@@ -2,9 +2,9 @@
 
 Reads   docs/real-footage.md: the commands of the fenced block under "## The recipe" (so that what is
         timed is exactly what the documentation tells a user to run), and a 720p video to judge.
-Writes  what the recipe writes (data/faces_all, data/clips_all, runs/all/..., runs/report_all_val)
-        into --workdir, a fresh folder (the repository's weights/ is linked into it, for the
-        manifests); prints the seconds of every step and of --video.
+Writes  what the recipe writes (data/faces_shared, data/clips_ship, runs/ship/..., runs/report_ship_val)
+        into --workdir, a fresh folder (the repository's weights/ and benchmarks/ are linked into
+        it, for the manifests); prints the seconds of every step and of --video.
 
 The recipe's goal on a 2-core CPU: under 60 minutes in all; --video on a 12 s 720p clip: under 10 s.
 Run it from the repository root, with nothing else running on the machine:
@@ -50,7 +50,7 @@ def main():
     p.add_argument("--video", default=str(ROOT.parent / "shared/data/talking_faces_dev/real/hyperlips__test_video3.mp4"),
                    help="a 720p clip of about 12 s to judge (default: %(default)s)")
     p.add_argument("--runs", nargs="*", default=None,
-                   help="runs for --video (default: the recipe's runs/all/c3d and cnn_lstm; with --skip-recipe the "
+                   help="runs for --video (default: the recipe's runs/ship/c3d and cnn_lstm; with --skip-recipe the "
                         "shipped weights/c3d and weights/cnn_lstm)")
     args = p.parse_args()
 
@@ -58,7 +58,8 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     if any(work.iterdir()):
         sys.exit(f"error: {work} is not empty; the recipe would skip the work already there. Give an empty --workdir.")
-    (work / "weights").symlink_to(ROOT / "weights")  # the manifests, and the shipped weights for --video
+    (work / "weights").symlink_to(ROOT / "weights")  # same_person.csv, and the shipped weights for --video
+    (work / "benchmarks").symlink_to(ROOT / "benchmarks")  # the recipe's manifest, shared_videos.csv
     total = 0.0
     if not args.skip_recipe:
         print(f"the real-footage recipe (docs/real-footage.md), step by step, in {work}:")
@@ -69,7 +70,7 @@ def main():
         print(f"{total:8.1f} s  in all ({total / 60:.1f} minutes; goal: under 60)")
 
     # the runs the recipe just trained, or the shipped weights
-    runs = args.runs or (["weights/c3d", "weights/cnn_lstm"] if args.skip_recipe else ["runs/all/c3d", "runs/all/cnn_lstm"])
+    runs = args.runs or (["weights/c3d", "weights/cnn_lstm"] if args.skip_recipe else ["runs/ship/c3d", "runs/ship/cnn_lstm"])
     command = f"python 05_evaluate.py --video {args.video} --runs {' '.join(runs)}"
     timed(command, work)  # once to warm the disk cache, as a user's second call would be
     seconds = min(timed(command, work) for _ in range(3))

@@ -112,14 +112,16 @@ def test_video_without_runs_uses_the_shipped_weights(tmp_path):
 
 @needs_shared(REAL_CLIPS)
 def test_one_verdict_with_its_band_and_a_warning_for_a_video_the_weights_learned_from(tmp_path):
-    clip = sorted((REAL_CLIPS / "grid").glob("*.mpg"))[0]  # in weights/all_videos.csv
+    clip = sorted((REAL_CLIPS / "grid").glob("*.mpg"))[0]  # in benchmarks/shared_videos.csv
     renamed = tmp_path / "my_own_video.mpg"  # the same content under another name: found by its sha256
     renamed.write_bytes(clip.read_bytes())
     out = run_script("05_evaluate.py", "--video", renamed, "--timeline", cwd=tmp_path).stdout
     verdict = out[out.index("VERDICT"):]
     assert len(re.findall(r"VERDICT on my_own_video\.mpg: (FAKE|REAL|UNCERTAIN \(leaning (fake|real)\))\n", out)) == 1
     assert "within 0.05 of the threshold" in verdict and "c3d 0." in verdict and "cnn_lstm 0." in verdict
-    assert "learned from this very video" in verdict and "weights/all_videos.csv" in verdict
+    # Listed by the shipped weights' manifest; or, in a checkout that ran the recipe, by its own clips.csv.
+    assert "learned from this very video" in verdict
+    assert "benchmarks/shared_videos.csv" in verdict or "data/clips_ship/clips.csv" in verdict
     assert "caution:" in verdict  # beside the verdict, not above the timeline
     assert re.search(r"\d+\.\d\d- +\d+\.\d\d s", out[: out.index("VERDICT")])  # --timeline: printed
     words = [line for line in verdict.splitlines() if "P(fake)" in line]
@@ -156,5 +158,7 @@ def test_the_videos_a_run_learned_from_are_known_by_content(tmp_path, monkeypatc
     hashes, listing = ev.trained_videos(config)  # no sha256 column: the listed files' own
     assert hashes == {common.sha256_of(tmp_path / "videos" / "a.mp4")} and listing.endswith("list.csv")
     shipped = torch.load(ROOT / "weights" / "c3d" / "best.pt", weights_only=True)["config"]
-    hashes, listing = ev.trained_videos(shipped)  # the shipped weights: weights/all_videos.csv's sha256 column
-    assert len(hashes) == len(read(ROOT / "weights" / "all_videos.csv")) and listing.endswith("all_videos.csv")
+    shipped["clips"] = "not/here"  # as in a fresh clone, where the recipe's clips were never cut
+    hashes, listing = ev.trained_videos(shipped)  # the shipped weights: benchmarks/shared_videos.csv's sha256 column
+    manifest = read(ROOT / "benchmarks" / "shared_videos.csv")
+    assert hashes == {r["sha256"] for r in manifest} and listing == "benchmarks/shared_videos.csv"
