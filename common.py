@@ -2319,7 +2319,7 @@ def read_splits(args) -> tuple[list[dict], list[dict], Path, dict]:
         rows = spread_clips(rows, args.clips_per_video)
     train_rows = [r for r in rows if r["split"] == "train"]
     val_rows = [r for r in rows if r["split"] == "val"]
-    if getattr(args, "match_sharpness", False) and {r["label"] for r in train_rows} == {"0", "1"}:
+    if args.match_sharpness and {r["label"] for r in train_rows} == {"0", "1"}:
         train_rows = match_sharpness(train_rows, faces_dir, args.seed)
     for name, part in (("train", train_rows), ("val", val_rows)):
         labels = {r["label"] for r in part}
