@@ -272,7 +272,7 @@ def main(argv=None):
 RECIPE = {"pseudo_fakes": "selfblend", "clip_len": 16, "input_size": 64, "clips_per_video": 4, "epochs": 5}
 # The CNN-LSTM's own: it reads the mouth band and trains so that quality cannot tell real from fake
 # (issue 'Judge the face, not the footage'); the C3D and the frame baseline were estimated without them.
-CNN_LSTM_RECIPE = " --degrade 0.8 --match-sharpness --region mouth"
+CNN_LSTM_RECIPE = " --degrade 0.8 --match-sharpness --compress 0.8 --region mouth"
 
 
 def training_hint(rows: list[dict], out: Path, faces: Path, args) -> str:

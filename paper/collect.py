@@ -1111,7 +1111,7 @@ def shared_markdown(rows: list[dict]) -> str:
 
 # The configurations that ship (docs/real-footage.md, "The recipe") and the footage-cue floor, for the
 # README and the model card: what the shipped weights' recipe scores on generators it never saw.
-SHIPPED_TRANSFER = ("shared_lstm_g_sbi_qm", "shared_c3d_g_sbi", "shared_base_g_sbi", "shared_cues:all cues, forest")
+SHIPPED_TRANSFER = ("shared_lstm_g_sbi_qmj", "shared_c3d_g_sbi", "shared_base_g_sbi", "shared_cues:all cues, forest")
 
 
 def shipped_markdown(rows: list[dict]) -> str:

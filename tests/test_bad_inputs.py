@@ -123,7 +123,7 @@ def test_02_hints_the_recipes_flags_for_real_footage(tmp_path):
     common.write_json(faces / "settings.json", {"size": 128, "source": {"kind": "manifest", "path": "x.csv"}})
     hint = make_clips.training_hint(rows, tmp_path / "clips_all", faces, argparse.Namespace(clip_len=32))
     for flag in ("--pseudo-fakes selfblend", "--input-size 64", "--clip-len 16", "--clips-per-video 4", "--epochs 5",
-                 "--degrade 0.8 --match-sharpness --region mouth", f"--clips {tmp_path / 'clips_all'}", "--out runs/all/cnn_lstm"):
+                 "--degrade 0.8 --match-sharpness --compress 0.8 --region mouth", f"--clips {tmp_path / 'clips_all'}", "--out runs/all/cnn_lstm"):
         assert flag in hint, (flag, hint)
     common.write_json(faces / "settings.json", {"size": 64, "source": {"kind": "demo"}})  # the demo: 03's defaults
     demo = make_clips.training_hint(rows, tmp_path / "clips_all", faces, argparse.Namespace(clip_len=16))
