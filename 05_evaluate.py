@@ -218,7 +218,7 @@ def trained_videos(config: dict, size: int | None = None) -> tuple[set[str], str
     """The sha256 of every video a run learned from (its train and validation videos, never its
     test ones), and where they are listed (size: hash only the files of this many bytes). Where the run's clips.csv and index.csv are at hand (a run
     trained here), its train and val videos, hashed; else the manifest its data came from: its sha256
-    column (weights/all_videos.csv has one, so the shipped weights need no video at hand), or the
+    column (benchmarks/shared_videos.csv has one, so the shipped weights need no video at hand), or the
     files it lists, less those of an official test split. Empty when nothing says."""
     for root in (Path.cwd(), SHIPPED.parent):  # a run's paths are relative to where it was trained
         clips, index = root / config.get("clips", "-") / "clips.csv", root / config.get("faces", "-") / "index.csv"

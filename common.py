@@ -2685,7 +2685,7 @@ def agree_to_stop(run: Run) -> bool:
 
 def evaluate_hint(out: Path, clips: str | Path) -> str:
     """The 'next:' line after training: the 05 command for this run and the others beside it that
-    learned from the same clips (the recipe's three runs in runs/all/ get one report). Clips cut with
+    learned from the same clips (the recipe's three runs in runs/ship/ get one report). Clips cut with
     02 --test 0 (the recipe) have no test split: their models are scored on val, and 05 says so."""
     rows = read_csv(Path(clips) / "clips.csv") if (Path(clips) / "clips.csv").is_file() else []
     split = "" if not rows or any(r["split"] == "test" for r in rows) else " --split val"
