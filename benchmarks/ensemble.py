@@ -23,6 +23,7 @@ Run (from the repository root, after the estimates of docs/real-footage.md):
 """
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import common  # noqa: E402
 
-QUALITY_LIMITS = {"shift": 0.05, "spearman": 0.2}  # as 05_evaluate.py's quality check
+evaluate = importlib.import_module("05_evaluate")  # its quality check's limits and sharpness correlation
 
 
 def predictions(report: Path) -> tuple[str, Path]:
@@ -100,20 +101,17 @@ def main():
         if check.startswith("spearman"):
             continue
         shift = float(np.mean([float(c[check]["shift"]) for c in checks]))
-        quality.append({"check": check, "shift": round(shift, 4), "limit": QUALITY_LIMITS["shift"],
-                        "passed": abs(shift) <= QUALITY_LIMITS["shift"]})
+        quality.append({"check": check, "shift": round(shift, 4), "limit": evaluate.QUALITY_LIMITS["shift"],
+                        "passed": abs(shift) <= evaluate.QUALITY_LIMITS["shift"]})
     if not all(checks):
         print("  (no quality check: a report has no quality.csv; run the estimate with --quality-check)")
-    from scipy.stats import spearmanr  # scikit-learn depends on SciPy, so it is always there
-
     missing = [i for i in ids if not (args.faces / f"{i}.npy").is_file()]
     if missing:
         sys.exit(f"error: {len(missing)} tested videos have no face array in {args.faces} (e.g. {missing[0]}): "
                  "give the faces folder the folds were cut from")
-    sharp = [common.face_sharpness(args.faces / f"{i}.npy") for i in ids]
-    rho = float(spearmanr(ensemble, sharp).statistic)
-    quality.append({"check": "spearman(score, sharpness)", "shift": round(rho, 4), "limit": QUALITY_LIMITS["spearman"],
-                    "passed": abs(rho) <= QUALITY_LIMITS["spearman"]})
+    rho = evaluate.sharpness_correlation([{"video_id": i} for i in ids], ensemble, args.faces)
+    limit = evaluate.QUALITY_LIMITS["spearman"]
+    quality.append({"check": "spearman(score, sharpness)", "shift": rho, "limit": limit, "passed": abs(rho) <= limit})
     for q in quality:
         verdict = "ok" if q["passed"] else f"WARNING: past {q['limit']}: the ensemble reads footage quality"
         print(f"  quality {q['check']:<28} {q['shift']:+.3f}  {verdict}")

@@ -811,12 +811,16 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
                 put(base + "ValRealClips", data["val_clips"].get("real", 0))
     ensemble = results_dir / ENSEMBLE_REPORT  # \SharedEnsembleAuc, ...FamilyTalkingHeadAuc, ...QualityBlur, ...Spearman
     if (ensemble / "ensemble.csv").is_file():
-        for row in read_csv(ensemble / "ensemble.csv"):
-            what = "" if row["what"] == "ensemble" else ("Minus" + macro_name(row["what"].split(" - ")[1])
-                                                          if " - " in row["what"] else "Family" + macro_name(row["what"].replace(" ", "_")))
+        for row in read_csv(ensemble / "ensemble.csv"):  # rows: the ensemble, 'ensemble - MEMBER', each family
+            difference = " - " in row["what"]
+            if row["what"] == "ensemble":
+                what = ""
+            elif difference:
+                what = "Minus" + macro_name(row["what"].split(" - ")[1])
+            else:
+                what = "Family" + macro_name(row["what"].replace(" ", "_"))
             for suffix, key in (("", "auc"), ("Low", "low"), ("High", "high")):
-                value = float(row[key])
-                put(macro_name(ENSEMBLE_REPORT) + what + "Auc" + suffix, f"{value:+.2f}" if what.startswith("Minus") else f"{value:.2f}")
+                put(macro_name(ENSEMBLE_REPORT) + what + "Auc" + suffix, f"{float(row[key]):{'+' if difference else ''}.2f}")
         for row in read_csv(ensemble / "quality.csv"):
             name = QUALITY_MACROS.get(row["check"], "Spearman" if row["check"].startswith("spearman") else None)
             if name:
