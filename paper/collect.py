@@ -67,6 +67,7 @@ if __name__ == "__main__":
 import json  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
+import textwrap  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -864,7 +865,7 @@ def draw_roc(report_dir: Path, title: str, configs: dict[str, dict]) -> None:
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
     ax.set_xlabel("false positive rate (real called fake)", fontsize=8)
     ax.set_ylabel("true positive rate (fake caught)", fontsize=8)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(textwrap.fill(title, 40), fontsize=9)  # a long title on two lines, never cut at the edges
     ax.tick_params(labelsize=7.5)
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
