@@ -788,8 +788,7 @@ def cut_patch(frame: np.ndarray, cx: float, cy: float, side: float, min_px: int)
 
 # Each frame keeps a small patch around the face, 1.3x the crop, at 1-2x the crop's resolution:
 # enough room for the smoothed box to move within it, so one pass over the video suffices (decoding
-# it twice would halve the speed) and memory stays small (a 48-px crop keeps at most 126 x 126
-# pixels a frame).
+# it twice would halve the speed) and memory stays small (a 48-px crop keeps at most 126 x 126 px).
 PATCH_SCALE = 1.3
 
 
@@ -1217,16 +1216,17 @@ def leave_generator_out(videos: list[dict], k: int, seed: int, val: float = 0.15
 # Regions of the face crop, as fractions of its height and width: (top, bottom, left, right).
 # A crop is the detector's box enlarged by a margin and moved down to keep the chin (see
 # crop_square), so the eyes sit about a third of the way down and the mouth about two thirds:
-# the lower half holds mouth, jaw and chin, the band above it the eyes and brows. The two do not
-# overlap, so `--region mouth` and `--region eyes` ask which half of the face gives a fake away.
-# No landmarks: a fixed sub-rectangle of a tracked crop moves with the face anyway.
-REGIONS = {"face": (0.0, 1.0, 0.0, 1.0), "mouth": (0.5, 1.0, 0.0, 1.0), "eyes": (0.15, 0.5, 0.0, 1.0)}
+# the lower half holds mouth, jaw and chin, the band above it the eyes and brows (no overlap: which
+# half gives a fake away?); 'lips' is mouth and chin at a 128-px crop's own resolution (64 x 64 px, the
+# mouth twice as wide as in the band; the mesh puts it at x 0.35-0.65, y 0.57-0.69 in 90% of the shared
+# frames). No landmarks: a fixed sub-rectangle of a tracked crop moves with the face anyway.
+REGIONS = {"face": (0.0, 1.0, 0.0, 1.0), "mouth": (0.5, 1.0, 0.0, 1.0), "eyes": (0.15, 0.5, 0.0, 1.0), "lips": (0.42, 0.92, 0.25, 0.75)}
 
 
 def clip_to_tensor(frames: np.ndarray, region: str = "face", size: int | None = None) -> torch.Tensor:
     """uint8 [T, H, W, 3] RGB frames -> float tensor [T, 3, size, size] scaled to [-1, 1].
 
-    region: 'face' keeps the whole crop; 'mouth' or 'eyes' cut that band out of every frame and
+    region: 'face' keeps the whole crop; 'mouth', 'eyes' or 'lips' cut that part out of every frame and
     stretch it back to the output size, so the model, its cost and its receptive fields are the
     same for every region and only what it sees differs.
     size: the model's input side (default: the crops' own). Crops kept larger than the model's
@@ -2195,8 +2195,8 @@ def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str)
     parser.add_argument("--patience", type=int, default=0,
                         help="stop when validation AUC has not improved for this many epochs; 0 = never (default: %(default)s)")
     parser.add_argument("--region", choices=list(REGIONS), default="face",
-                        help="part of the face crop the model sees: face, mouth (lower half: mouth, jaw, chin) or "
-                             "eyes (band of eyes and brows) (default: %(default)s)")
+                        help="part of the face crop the model sees: face, mouth (lower half: mouth, jaw, chin), eyes "
+                             "(band of eyes and brows) or lips (mouth and chin, the middle half) (default: %(default)s)")
     parser.add_argument("--clip-len", type=int, default=None,
                         help="train on windows of this many frames inside each clip (a random one per epoch, "
                              "the centre one for validation and testing) (default: the length in clips.csv)")
