@@ -161,15 +161,17 @@ SHARED_TRANSFER = {f"{folder}_{name}": (f"runs/{folder}/report_{name}", f"runs/{
 # Issue 27's tries, over the same folds and seeds: the CNN-LSTM trained so that it cannot read footage
 # quality (--degrade 0.8 --match-sharpness), on the whole face and on the mouth band (--region mouth),
 # and the mouth band with compression drawn alike for both classes too (--compress 0.8); the C3D so
-# trained, one seed; the CNN-LSTM so trained on the mouth at the crop's own resolution (--region lips).
+# trained, one seed; the CNN-LSTM so trained on the mouth at the crop's own resolution (--region lips),
+# also on 32-frame windows (--clip-len 32) and on frames and differences (--input both).
 SHARED_TRANSFER.update({f"shared_{name}": (f"runs/shared/report_{name}", f"runs/shared/seed_*/fold_*/{name}", "all")
                         for name in ("lstm_g_sbi_q", "lstm_g_sbi_qm", "lstm_g_sbi_qmj", "c3d_g_sbi_qmj",
-                                     "lstm_g_sbi_qlj")})
+                                     "lstm_g_sbi_qlj", "lstm_g_sbi_qlj32", "lstm_g_sbi_qljb")})
 PAIRED += [("shared_lstm_g_sbi_q", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi_q"),
            ("shared_lstm_g_sbi_q", "shared_base_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_c3d_g_sbi"),
            ("shared_lstm_g_sbi_qmj", "shared_lstm_g_sbi_qm"), ("shared_lstm_g_sbi_qmj", "shared_base_g_sbi"),
-           ("shared_lstm_g_sbi_qlj", "shared_lstm_g_sbi_qmj"), ("shared_lstm_g_sbi_qlj", "shared_base_g_sbi")]
+           ("shared_lstm_g_sbi_qlj", "shared_lstm_g_sbi_qmj"), ("shared_lstm_g_sbi_qlj", "shared_base_g_sbi"),
+           ("shared_lstm_g_sbi_qlj32", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qljb", "shared_lstm_g_sbi_qlj")]
 PAIRED += [("shared_lstm_g_sbi", "shared_base_g_sbi"), ("shared_c3d_g_sbi", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi", "shared_c3d_g_sbi")]
 TRANSFER.update(SHARED_TRANSFER)
@@ -178,7 +180,8 @@ TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "S
                        "shared_th_c3d_g_sbi": "ThCthree", "shared_th_base_g_sbi": "ThBase",
                        "shared_lstm_g_sbi_q": "SharedLstmQ", "shared_lstm_g_sbi_qm": "SharedLstmQm",
                        "shared_lstm_g_sbi_qmj": "SharedLstmQmj", "shared_c3d_g_sbi_qmj": "SharedCthreeQmj",
-                       "shared_lstm_g_sbi_qlj": "SharedLstmQlj"})
+                       "shared_lstm_g_sbi_qlj": "SharedLstmQlj", "shared_lstm_g_sbi_qlj32": "SharedLstmQljLong",
+                       "shared_lstm_g_sbi_qljb": "SharedLstmQljBoth"})
 # Video-level classifiers under the same folds: the footage-cue floor (benchmarks/footage_cues.py) and
 # the motion statistics of the mesh, alone and fused late with the CNN-LSTM (benchmarks/motion_cues.py).
 # Report folder -> paper/results name.
@@ -350,7 +353,7 @@ def subset_table(rows: list[dict], key: str, header: str) -> str:
 
 INPUT_WORDS = {"rgb": "RGB frames", "diff": "frame differences", "both": "frames and differences",
                "landmarks": "face-mesh features"}
-SHORT_INPUT_WORDS = {"rgb": "frames", "diff": "differences", "both": "both", "landmarks": "mesh"}
+SHORT_INPUT_WORDS = {"rgb": "frames", "diff": "differences", "both": "frames and differences", "landmarks": "mesh"}
 
 # The landmark model (03 --input landmarks: the face mesh's geometry instead of pixels) was retired
 # after commit 1f6c651, when its one estimate, paper/results/logo_lm, scored at chance (video AUC
@@ -915,9 +918,11 @@ def describe_run(config: dict) -> dict:
         model = "frame baseline"
     else:
         model = "CNN-LSTM"
-    # in brackets: what a CNN-LSTM reads (frames, differences), and the region when not the whole face
+    # in brackets: what a CNN-LSTM reads (frames, differences), the region when not the whole face, and
+    # its window when not the 16 frames every pixel model of the estimates has
     seen = [SHORT_INPUT_WORDS.get(config.get("input"), config.get("input"))] if model == "CNN-LSTM" else []
     seen += [config["region"]] if config.get("region", "face") != "face" else []
+    seen += [f"{config['clip_len']} frames"] if model == "CNN-LSTM" and config["clip_len"] != 16 else []
     model += f" ({', '.join(seen)})" if seen else ""
     if config.get("degrade") or config.get("match_sharpness"):  # issue 27's training that cannot read quality
         model += ", quality-invariant"
