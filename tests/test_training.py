@@ -228,6 +228,17 @@ def test_regions_cut_the_right_band():
     assert torch.all(mouth == 1.0) and torch.all(eyes == -1.0) and face.min() == -1.0 and face.max() == 1.0
 
 
+def test_the_lips_keep_a_large_crops_own_pixels():
+    """Of a 128-px crop for a 64-px model, 'lips' is a 64 x 64 block taken as it is (no resampling:
+    the mouth at the face's own resolution, where the whole face is averaged down to 64 px)."""
+    clip = np.random.default_rng(0).integers(0, 256, (2, 128, 128, 3), dtype=np.uint8)
+    lips, face = common.clip_to_tensor(clip, "lips", 64), common.clip_to_tensor(clip, "face", 64)
+    top, _, left, _ = common.REGIONS["lips"]
+    block = clip[:, round(top * 128):round(top * 128) + 64, round(left * 128):round(left * 128) + 64]
+    assert lips.shape == face.shape == (2, 3, 64, 64)
+    assert torch.allclose(lips, torch.from_numpy(block).permute(0, 3, 1, 2).float() / 127.5 - 1.0)
+
+
 def test_evaluation_prepares_clips_as_training_did(pipeline, tmp_path):
     """A run trained on the mouth in 4-frame windows is scored by 05 on the centre 4 frames of each
     test clip, mouth only; --video cuts 4-frame windows."""
