@@ -50,8 +50,8 @@ def main():
     p.add_argument("--video", default=str(ROOT.parent / "shared/data/talking_faces_dev/real/hyperlips__test_video3.mp4"),
                    help="a 720p clip of about 12 s to judge (default: %(default)s)")
     p.add_argument("--runs", nargs="*", default=None,
-                   help="runs for --video (default: the recipe's runs/ship/c3d and cnn_lstm; with --skip-recipe the "
-                        "shipped weights/c3d and weights/cnn_lstm)")
+                   help="runs for --video (default: the shipped verdict's two CNN-LSTMs, the recipe's runs/ship/cnn_lstm "
+                        "and cnn_lstm_lips; with --skip-recipe weights/cnn_lstm and weights/cnn_lstm_lips)")
     args = p.parse_args()
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="recipe_"))
@@ -70,7 +70,7 @@ def main():
         print(f"{total:8.1f} s  in all ({total / 60:.1f} minutes; goal: under 60)")
 
     # the runs the recipe just trained, or the shipped weights
-    runs = args.runs or (["weights/c3d", "weights/cnn_lstm"] if args.skip_recipe else ["runs/ship/c3d", "runs/ship/cnn_lstm"])
+    runs = args.runs or [f"{'weights' if args.skip_recipe else 'runs/ship'}/{name}" for name in ("cnn_lstm", "cnn_lstm_lips")]
     command = f"python 05_evaluate.py --video {args.video} --runs {' '.join(runs)}"
     timed(command, work)  # once to warm the disk cache, as a user's second call would be
     seconds = min(timed(command, work) for _ in range(3))

@@ -1,7 +1,7 @@
 """What is the shipped verdict worth? The mean of several models' P(fake), estimated like one model.
 
 05_evaluate.py --video judges a video by the mean of the shipped models' P(fake) (an ensemble of
-the CNN-LSTM and the C3D). Each model has its own leave-generator-out estimate; this script scores
+two CNN-LSTMs, the mouth band and the lips; before 2026-12-04, of the mouth band and the C3D). Each model has its own leave-generator-out estimate; this script scores
 every video of those estimates by the mean of the models' seed-averaged P(fake), which is what the
 ensemble would have said had it been trained on each fold, and reports it as 05 reports a model:
 the pooled video AUC with its 95% bootstrap interval, the AUC per family, the paired difference
@@ -11,15 +11,20 @@ the models' means is the ensemble's mean. The rank correlation with sharpness is
 from the ensemble's scores.
 
 Reads   the pooled reports of benchmarks/leave_generator_out.py (runs/shared/report_NAME: its
-        predictions_NAME.csv and, when it was run with --quality-check, quality.csv), and the faces
+        predictions_NAME.csv, its seeds_NAME.csv for who each video shows (the same-person subset),
+        and, when it was run with --quality-check, quality.csv), and the faces
         folder of the tested videos (--faces, for the sharpness of their crops)
 Writes  --out DIR: predictions_video.csv (every video's ensemble P(fake), and each member's),
         ensemble.csv (AUC with interval, per family, the paired differences) and quality.csv
 Prints  the same
 
 Run (from the repository root, after the estimates of docs/real-footage.md):
-    python benchmarks/ensemble.py runs/shared/report_lstm_g_sbi_qm runs/shared/report_c3d_g_sbi \\
-        --faces data/faces_shared --out runs/shared/report_ensemble
+    python benchmarks/ensemble.py runs/shared/report_lstm_g_sbi_qmj runs/shared/report_c3d_g_sbi \\
+        --faces data/faces_shared --out runs/shared/report_ensemble_c3d
+    # the shipped verdict, and its paired difference from the one above (--against: another ensemble or model)
+    python benchmarks/ensemble.py runs/shared/report_lstm_g_sbi_qmj runs/shared/report_lstm_g_sbi_qlj \\
+        --faces data/faces_shared --out runs/shared/report_ensemble \\
+        --against ensemble_c3d=runs/shared/report_ensemble_c3d/predictions_video.csv
 """
 
 import argparse
@@ -50,6 +55,9 @@ def main():
     p.add_argument("reports", nargs="+", type=Path, help="pooled reports of the models to average (two or more)")
     p.add_argument("--faces", type=Path, required=True, help="the faces folder of the tested videos (for sharpness)")
     p.add_argument("--out", type=Path, required=True, help="folder for the ensemble's figures")
+    p.add_argument("--against", nargs="+", default=[], metavar="NAME=FILE",
+                   help="other verdicts to compare with, paired: a predictions_video.csv of this script (another "
+                        "ensemble) or of a model, on the same videos")
     p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap draws (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
@@ -59,6 +67,12 @@ def main():
         if not report.is_dir():
             sys.exit(f"error: {report} is not a report folder of benchmarks/leave_generator_out.py")
     members = [predictions(r) for r in args.reports]
+    against = {}  # other verdicts to compare with, e.g. the one this ensemble replaces: name -> file
+    for item in args.against:
+        name, _, path = item.partition("=")
+        if not name or not Path(path).is_file():
+            sys.exit(f"error: --against {item}: give NAME=FILE, FILE a predictions_video.csv of ensemble.py or 05")
+        against[name] = Path(path)
 
     # One order of videos for every member; a member that scored other videos is refused.
     first = members[0][1]
@@ -68,6 +82,12 @@ def main():
             y, _, scores[name] = common.paired_video_scores(first, path)
         except ValueError as err:
             sys.exit(f"error: {err}: the reports must score the same videos (the same folds)")
+    others = {}
+    for name, path in against.items():
+        try:
+            _, _, others[name] = common.paired_video_scores(first, path)
+        except ValueError as err:
+            sys.exit(f"error: --against {name}: {err}")
     rows = {r["video_id"]: r for r in common.read_csv(first) if r.get("level", "video") == "video"}
     ids = sorted(rows)
     ensemble = np.mean(list(scores.values()), axis=0)
@@ -78,19 +98,25 @@ def main():
                 "low": round(low, 4), "high": round(high, 4)}]
     print(f"ensemble of {', '.join(scores)}: video AUC {auc:.3f} [{low:.3f}, {high:.3f}] over {len(y)} videos "
           f"({int(y.sum())} fake)")
-    for name, s in scores.items():
+    for name, s in {**scores, **others}.items():
         d = common.paired_auc_difference(y, ensemble, s, args.bootstrap, args.seed)
-        print(f"  against {name} alone ({common.rank_auc(y, s):.3f}): {d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] "
+        print(f"  against {name}{'' if name in others else ' alone'} ({common.rank_auc(y, s):.3f}): {d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] "
               "(paired bootstrap)")
         results.append({"what": f"ensemble - {name}", "videos": len(y), "fakes": int(y.sum()),
                         "auc": round(d["diff"], 4), "low": round(d["low"], 4), "high": round(d["high"], 4)})
     family = np.array([common.family_of(rows[i]["method"]) if rows[i]["label"] == "1" else "" for i in ids])
-    for fam in sorted(set(family) - {""}):
-        keep = (family == fam) | (y == 0)  # the family's fakes against every real video, as 05 does
+    subsets = {fam: (family == fam) | (y == 0) for fam in sorted(set(family) - {""})}  # a family's fakes, every real
+    # The same-person subset, as 05 cuts it, where a report's seeds_<model>.csv says who each video shows.
+    groups = {r["video_id"]: r["group"] for rep, (name, _) in zip(args.reports, members)
+              if (rep / f"seeds_{name}.csv").is_file() for r in common.read_csv(rep / f"seeds_{name}.csv")}
+    if all(i in groups for i in ids):
+        paired = common.paired_groups([{"group": groups[i], "label": rows[i]["label"]} for i in ids])
+        subsets["same person (paired)"] = np.array([groups[i] in paired for i in ids])
+    for fam, keep in subsets.items():
         f_auc = common.rank_auc(y[keep], ensemble[keep])
         f_low, f_high = common.bootstrap_ci(y[keep], ensemble[keep], common.rank_auc, args.bootstrap, args.seed)
-        print(f"  {fam:<13} {f_auc:.3f} [{f_low:.3f}, {f_high:.3f}]  ({int((family == fam).sum())} fakes)")
-        results.append({"what": fam, "videos": int(keep.sum()), "fakes": int((family == fam).sum()),
+        print(f"  {fam:<13} {f_auc:.3f} [{f_low:.3f}, {f_high:.3f}]  ({int(y[keep].sum())} fakes)")
+        results.append({"what": fam, "videos": int(keep.sum()), "fakes": int(y[keep].sum()),
                         "auc": round(f_auc, 4), "low": round(f_low, 4), "high": round(f_high, 4)})
 
     # The quality check: each member's shifts averaged (exact), the correlation anew.

@@ -110,6 +110,7 @@ REAL_RUNS = {"c3d": ("runs/real/c3d",), "cnn_lstm": ("runs/real/cnn_lstm",),
 # The recipe (docs/real-footage.md, "The recipe"): the shipped weights and their frame-level baseline,
 # trained on all shared videos (benchmarks/shared_videos.csv).
 ALL_RUNS = {"c3d": ("runs/ship/c3d", "weights/c3d"), "cnn_lstm": ("runs/ship/cnn_lstm", "weights/cnn_lstm"),
+            "cnn_lstm_lips": ("runs/ship/cnn_lstm_lips", "weights/cnn_lstm_lips"),
             "frame_baseline": ("runs/ship/frame_baseline",)}
 # name in paper/results -> the report (see README). A leave-generator-out report (05 --pool) is added as e.g.
 #   "logo_c3d": Report("runs/logo/report_c3d", "Unseen generators (4 folds)", {"c3d": ("runs/logo/fold_*/c3d",)},
@@ -162,16 +163,16 @@ SHARED_TRANSFER = {f"{folder}_{name}": (f"runs/{folder}/report_{name}", f"runs/{
 # quality (--degrade 0.8 --match-sharpness), on the whole face and on the mouth band (--region mouth),
 # and the mouth band with compression drawn alike for both classes too (--compress 0.8); the C3D so
 # trained, one seed; the CNN-LSTM so trained on the mouth at the crop's own resolution (--region lips),
-# also on 32-frame windows (--clip-len 32).
+# also on 32-frame windows (--clip-len 32), and on the eyes (--region eyes).
 SHARED_TRANSFER.update({f"shared_{name}": (f"runs/shared/report_{name}", f"runs/shared/seed_*/fold_*/{name}", "all")
                         for name in ("lstm_g_sbi_q", "lstm_g_sbi_qm", "lstm_g_sbi_qmj", "c3d_g_sbi_qmj",
-                                     "lstm_g_sbi_qlj", "lstm_g_sbi_qlj32")})
+                                     "lstm_g_sbi_qlj", "lstm_g_sbi_qlj32", "lstm_g_sbi_qej")})
 PAIRED += [("shared_lstm_g_sbi_q", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi_q"),
            ("shared_lstm_g_sbi_q", "shared_base_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_c3d_g_sbi"),
            ("shared_lstm_g_sbi_qmj", "shared_lstm_g_sbi_qm"), ("shared_lstm_g_sbi_qmj", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qlj", "shared_lstm_g_sbi_qmj"), ("shared_lstm_g_sbi_qlj", "shared_base_g_sbi"),
-           ("shared_lstm_g_sbi_qlj32", "shared_lstm_g_sbi_qlj")]
+           ("shared_lstm_g_sbi_qlj32", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qej", "shared_lstm_g_sbi_qmj")]
 PAIRED += [("shared_lstm_g_sbi", "shared_base_g_sbi"), ("shared_c3d_g_sbi", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi", "shared_c3d_g_sbi")]
 TRANSFER.update(SHARED_TRANSFER)
@@ -180,7 +181,8 @@ TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "S
                        "shared_th_c3d_g_sbi": "ThCthree", "shared_th_base_g_sbi": "ThBase",
                        "shared_lstm_g_sbi_q": "SharedLstmQ", "shared_lstm_g_sbi_qm": "SharedLstmQm",
                        "shared_lstm_g_sbi_qmj": "SharedLstmQmj", "shared_c3d_g_sbi_qmj": "SharedCthreeQmj",
-                       "shared_lstm_g_sbi_qlj": "SharedLstmQlj", "shared_lstm_g_sbi_qlj32": "SharedLstmQljLong"})
+                       "shared_lstm_g_sbi_qlj": "SharedLstmQlj", "shared_lstm_g_sbi_qlj32": "SharedLstmQljLong",
+                       "shared_lstm_g_sbi_qej": "SharedLstmQej"})
 # Video-level classifiers under the same folds: the footage-cue floor (benchmarks/footage_cues.py) and
 # the motion statistics of the mesh, alone and fused late with the CNN-LSTM (benchmarks/motion_cues.py).
 # Report folder -> paper/results name.
@@ -203,7 +205,8 @@ for _key, (_folder, _runs, _data) in TRANSFER.items():
 FILES = ("results.csv", "by_method.csv", "by_family.csv", "by_seed.csv", "quality.csv", "results.tex", "by_method.tex",
          "by_family.tex", "folds.json")
 # Macro name prefixes for the runs the text quotes (run folder name -> LaTeX-safe name).
-MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "frame_baseline": "Base", **TRANSFER_NAMES,
+MODELS = {"c3d": "Cthree", "cnn_lstm": "Lstm", "cnn_lstm_lips": "LstmLips", "frame_baseline": "Base", **TRANSFER_NAMES,
+          "shared_ensemble_lstm_c3d": "SharedEnsembleLstmCthree", "ensemble_c3d": "EnsembleCthree",
           **{f"logo_{k}": f"Logo{v}" for k, v in TRANSFER_NAMES.items()}}
 # The scores of scores.tex, in order: (results.csv column, header). Accuracy and F1 at the threshold
 # chosen on validation (the paper's rule: a threshold is never chosen on the test split).
@@ -713,8 +716,11 @@ def demo_settings() -> dict:
 # --------------------------------------------------------------------------------------------
 
 QUALITY_MACROS = {"blur:1.5": "Blur", "resize:0.5": "HalfRes", "jpeg:30": "Jpeg"}  # 05 --quality-check's checks
-# The shipped verdict (the mean of the shipped models' P(fake)) under the estimate's folds: benchmarks/ensemble.py.
-ENSEMBLE_REPORT = "shared_ensemble"
+# Verdicts that average several models' P(fake), under the estimate's folds (benchmarks/ensemble.py;
+# the commands: docs/real-footage.md): the shipped one, the two CNN-LSTMs, and the one it replaced,
+# the mouth band with the C3D. paper/results name -> its row's words in the tables.
+ENSEMBLES = {"shared_ensemble": "verdict (shipped): CNN-LSTMs, mouth band + lips",
+             "shared_ensemble_lstm_c3d": "verdict before: CNN-LSTM mouth band + C3D"}
 
 
 def numbers_tex(results_dir: Path = RESULTS) -> str:
@@ -815,8 +821,10 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
                 put(base + "TrainClips", sum(data["train_clips"].values()))
                 put(base + "ValClips", sum(data["val_clips"].values()))
                 put(base + "ValRealClips", data["val_clips"].get("real", 0))
-    ensemble = results_dir / ENSEMBLE_REPORT  # \SharedEnsembleAuc, ...FamilyTalkingHeadAuc, ...QualityBlur, ...Spearman
-    if (ensemble / "ensemble.csv").is_file():
+    for name in ENSEMBLES:  # \SharedEnsembleAuc, ...FamilyTalkingHeadAuc, ...MinusLstmGSbiQmjAuc, ...QualityBlur, ...Spearman
+        ensemble = results_dir / name
+        if not (ensemble / "ensemble.csv").is_file():
+            continue
         for row in read_csv(ensemble / "ensemble.csv"):  # rows: the ensemble, 'ensemble - MEMBER', each family
             difference = " - " in row["what"]
             if row["what"] == "ensemble":
@@ -826,11 +834,11 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
             else:
                 what = "Family" + macro_name(row["what"].replace(" ", "_"))
             for suffix, key in (("", "auc"), ("Low", "low"), ("High", "high")):
-                put(macro_name(ENSEMBLE_REPORT) + what + "Auc" + suffix, f"{float(row[key]):{'+' if difference else ''}.2f}")
+                put(macro_name(name) + what + "Auc" + suffix, f"{float(row[key]):{'+' if difference else ''}.2f}")
         for row in read_csv(ensemble / "quality.csv"):
-            name = QUALITY_MACROS.get(row["check"], "Spearman" if row["check"].startswith("spearman") else None)
-            if name:
-                put(macro_name(ENSEMBLE_REPORT) + ("" if name == "Spearman" else "Quality") + name, f"{float(row['shift']):+.2f}")
+            check = QUALITY_MACROS.get(row["check"], "Spearman" if row["check"].startswith("spearman") else None)
+            if check:
+                put(macro_name(name) + ("" if check == "Spearman" else "Quality") + check, f"{float(row['shift']):+.2f}")
     for first, second in PAIRED:  # e.g. \DiffLstmGBaseG: +0.09, ...Low, ...High (paired bootstrap)
         files = [results_dir / f"logo_{k}" / "predictions_video.csv" for k in (first, second)]
         if all(f.is_file() for f in files):
@@ -981,7 +989,32 @@ def transfer_rows(results_dir: Path = RESULTS) -> list[dict]:
                          "masks": "", "frames": "", "real videos": "all", "tested": tested_set(name),
                          **estimate_scores(video, folder / "by_family.csv", video["model"]), "quality shifts": "",
                          "val_auc": ""})
+    for name, words in ENSEMBLES.items():  # the verdicts: each video scored by its members' mean P(fake)
+        folder = results_dir / name
+        if (folder / "ensemble.csv").is_file():
+            rows.append(ensemble_row(name, words, folder))
     return rows
+
+
+def ensemble_row(key: str, words: str, folder: Path) -> dict:
+    """A transfer-table row of an ensemble.py report: its AUC and families, its quality check; no
+    seeds of its own (its members' scores are seed-averaged already) and no paired subset."""
+    scores = {r["what"]: r for r in read_csv(folder / "ensemble.csv")}
+    quality = {r["check"]: r["shift"] for r in read_csv(folder / "quality.csv")}
+    whole = scores["ensemble"]
+    row = {"key": key, "model": words, "encoder": "", "learns from": "genuine fakes too", "pseudo-fakes": "self-blended",
+           "fakes made": "", "masks": "", "frames": "", "real videos": "all", "tested": TESTED["shared_"],
+           "videos": whole["videos"], "auc": whole["auc"], "auc_low": whole["low"], "auc_high": whole["high"],
+           "seeds": "", "auc_seed_mean": "", "auc_seed_sd": "", "val_auc": "",
+           "spearman_sharpness": next((v for c, v in quality.items() if c.startswith("spearman")), ""),
+           "quality shifts": " / ".join(f"{float(quality[c]):+.2f}" for c in ("blur:1.5", "resize:0.5", "jpeg:30")
+                                        if c in quality)}
+    for score in THRESHOLD_SCORES:  # scored at no threshold of its own
+        row.update({score: "", f"{score}_low": "", f"{score}_high": ""})
+    for fam in TRANSFER_SCORES[1:]:
+        f = scores.get(fam, {})
+        row.update({fam: f.get("auc", ""), f"{fam}_low": f.get("low", ""), f"{fam}_high": f.get("high", "")})
+    return row
 
 
 # The brief's scores beside the AUC: accuracy and F1 at the folds' validation thresholds (a
@@ -1124,7 +1157,8 @@ def shared_markdown(rows: list[dict]) -> str:
 
 # The configurations that ship (docs/real-footage.md, "The recipe") and the footage-cue floor, for the
 # README and the model card: what the shipped weights' recipe scores on generators it never saw.
-SHIPPED_TRANSFER = ("shared_lstm_g_sbi_qmj", "shared_c3d_g_sbi", "shared_base_g_sbi", "shared_cues:all cues, forest")
+SHIPPED_TRANSFER = ("shared_ensemble", "shared_lstm_g_sbi_qmj", "shared_lstm_g_sbi_qlj", "shared_c3d_g_sbi",
+                    "shared_base_g_sbi", "shared_cues:all cues, forest")
 
 
 def shipped_markdown(rows: list[dict]) -> str:

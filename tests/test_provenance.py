@@ -85,7 +85,8 @@ def test_the_next_hints_keep_the_users_paths(tmp_path):
 
 
 def test_the_shipped_weights_load_as_data_and_run():
-    for name in ("c3d", "cnn_lstm"):
+    assert set(load_evaluate().VERDICT) <= {p.parent.name for p in (ROOT / "weights").glob("*/best.pt")}
+    for name in ("c3d", "cnn_lstm", "cnn_lstm_lips"):
         ckpt = torch.load(ROOT / "weights" / name / "best.pt", weights_only=True)
         model = common.build_model(ckpt["config"])
         model.load_state_dict(ckpt["model"])
@@ -103,7 +104,7 @@ def test_video_without_runs_uses_the_shipped_weights(tmp_path):
     out = run_script("05_evaluate.py", "--video", clip, "--save-plot", cwd=tmp_path).stdout
     assert "shipped weights" in out and "not meaningful" not in out
     verdicts = re.findall(r"(\w+): P\(fake\) = ([0-9.]+) -> (FAKE|real)", out)
-    assert {name for name, _, _ in verdicts} == {"c3d", "cnn_lstm"}
+    assert {name for name, _, _ in verdicts} == {"cnn_lstm", "cnn_lstm_lips"}  # the verdict's members; the C3D on request
     assert all(0 <= float(p) <= 1 for _, p, _ in verdicts)
     assert not re.search(r"\d+\.\d\d- +\d+\.\d\d s", out)  # the per-clip timeline only with --timeline
     assert (tmp_path / "runs/report" / f"{clip.stem}_timeline.png").is_file()
@@ -118,7 +119,7 @@ def test_one_verdict_with_its_band_and_a_warning_for_a_video_the_weights_learned
     out = run_script("05_evaluate.py", "--video", renamed, "--timeline", cwd=tmp_path).stdout
     verdict = out[out.index("VERDICT"):]
     assert len(re.findall(r"VERDICT on my_own_video\.mpg: (FAKE|REAL|UNCERTAIN \(leaning (fake|real)\))\n", out)) == 1
-    assert "within 0.05 of the threshold" in verdict and "c3d 0." in verdict and "cnn_lstm 0." in verdict
+    assert "within 0.05 of the threshold" in verdict and "cnn_lstm_lips 0." in verdict and "cnn_lstm 0." in verdict
     # Listed by the shipped weights' manifest; or, in a checkout that ran the recipe, by its own clips.csv.
     assert "learned from this very video" in verdict
     assert "benchmarks/shared_videos.csv" in verdict or "data/clips_ship/clips.csv" in verdict

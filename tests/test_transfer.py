@@ -231,6 +231,19 @@ def test_the_ensemble_scores_the_mean_and_its_quality_shift_is_the_mean_of_its_m
     refused = run_script("benchmarks/ensemble.py", "a", "c", "--faces", "faces", "--out", "ens2", cwd=tmp_path,
                          check=False)
     assert refused.returncode != 0 and "same videos" in refused.stderr and not (tmp_path / "ens2").exists()
+    assert "same person (paired)" not in {r["what"] for r in common.read_csv(tmp_path / "ens" / "ensemble.csv")}
+    # Who each video shows (a report's seeds_<model>.csv): v0-v4 share a person with the fakes v10-v14.
+    common.write_csv(tmp_path / "a" / "seeds_a.csv", [{"video_id": v, "group": f"p{i % 10 if i % 10 < 5 else i}"}
+                                                      for i, v in enumerate(videos)], ["video_id", "group"])
+    # --against: another verdict on the same videos, as a paired difference (here: member a, named 'former')
+    run_script("benchmarks/ensemble.py", "a", "b", "--faces", "faces", "--out", "ens3", "--against",
+               "former=a/predictions_a.csv", cwd=tmp_path)
+    rows = {r["what"]: r for r in common.read_csv(tmp_path / "ens3" / "ensemble.csv")}
+    assert rows["ensemble - former"]["auc"] == rows["ensemble - a"]["auc"] != rows["ensemble - b"]["auc"]
+    assert (rows["same person (paired)"]["videos"], rows["same person (paired)"]["fakes"]) == ("10", "5")
+    refused = run_script("benchmarks/ensemble.py", "a", "b", "--faces", "faces", "--out", "ens4", "--against",
+                         "former=c/predictions_c.csv", cwd=tmp_path, check=False)
+    assert refused.returncode != 0 and "--against former" in refused.stderr and not (tmp_path / "ens4").exists()
 
 
 def test_leave_generator_out_shares_its_folds_between_processes(tmp_path):
