@@ -6,8 +6,6 @@ import importlib.util
 import re
 import shlex
 
-import numpy as np
-import pytest
 import torch
 from conftest import REAL_CLIPS, ROOT, TINY_TRAIN, needs_shared, run_script
 
