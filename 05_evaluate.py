@@ -125,7 +125,8 @@ SHIPPED = Path(__file__).resolve().parent / "weights"
 # The shipped verdict: the mean of two CNN-LSTMs, one reading the mouth band, one the lips at the crop's own
 # resolution. On generators left out it scores above the mean of the mouth band and the C3D, the verdict it
 # replaced, by a paired comparison over the same videos (docs/real-footage.md, "The recipe"); the C3D still
-# ships, for the comparison of the two temporal models: --runs weights/c3d weights/cnn_lstm judges with both.
+# ships, for the comparison of the two temporal models: --runs weights/cnn_lstm weights/cnn_lstm_lips weights/c3d
+# averages all three.
 VERDICT = ("cnn_lstm", "cnn_lstm_lips")
 
 

@@ -1,11 +1,13 @@
 """What is the shipped verdict worth? The mean of several models' P(fake), estimated like one model.
 
 05_evaluate.py --video judges a video by the mean of the shipped models' P(fake) (an ensemble of
-two CNN-LSTMs, the mouth band and the lips; before 2026-12-04, of the mouth band and the C3D). Each model has its own leave-generator-out estimate; this script scores
-every video of those estimates by the mean of the models' seed-averaged P(fake), which is what the
-ensemble would have said had it been trained on each fold, and reports it as 05 reports a model:
-the pooled video AUC with its 95% bootstrap interval, the AUC per family, the paired difference
-from each member (the same videos, one resampling), and the quality check. The quality shifts are
+two CNN-LSTMs, the mouth band and the lips; before 2026-12-04, of the mouth band and the C3D).
+Each model has its own leave-generator-out estimate; this script scores every video of those
+estimates by the mean of the models' seed-averaged P(fake), which is what the ensemble would have
+said had it been trained on each fold, and reports it as 05 reports a model: the pooled video AUC
+with its 95% bootstrap interval, the AUC per family and on the same-person subset, the paired
+difference from each member and from any other verdict (--against; the same videos, one
+resampling), and the quality check. The quality shifts are
 exact, not re-measured: a shift is a mean of P(fake) over the same real videos, and the mean of
 the models' means is the ensemble's mean. The rank correlation with sharpness is computed anew
 from the ensemble's scores.
@@ -100,8 +102,8 @@ def main():
           f"({int(y.sum())} fake)")
     for name, s in {**scores, **others}.items():
         d = common.paired_auc_difference(y, ensemble, s, args.bootstrap, args.seed)
-        print(f"  against {name}{'' if name in others else ' alone'} ({common.rank_auc(y, s):.3f}): {d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] "
-              "(paired bootstrap)")
+        print(f"  against {name}{'' if name in others else ' alone'} ({common.rank_auc(y, s):.3f}): "
+              f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] (paired bootstrap)")
         results.append({"what": f"ensemble - {name}", "videos": len(y), "fakes": int(y.sum()),
                         "auc": round(d["diff"], 4), "low": round(d["low"], 4), "high": round(d["high"], 4)})
     family = np.array([common.family_of(rows[i]["method"]) if rows[i]["label"] == "1" else "" for i in ids])
