@@ -163,16 +163,18 @@ SHARED_TRANSFER = {f"{folder}_{name}": (f"runs/{folder}/report_{name}", f"runs/{
 # quality (--degrade 0.8 --match-sharpness), on the whole face and on the mouth band (--region mouth),
 # and the mouth band with compression drawn alike for both classes too (--compress 0.8); the C3D so
 # trained, one seed; the CNN-LSTM so trained on the mouth at the crop's own resolution (--region lips),
-# also on 32-frame windows (--clip-len 32), and on the eyes (--region eyes).
+# also on 32-frame windows (--clip-len 32) and on the frames beside their differences (--input both),
+# and on the eyes (--region eyes).
 SHARED_TRANSFER.update({f"shared_{name}": (f"runs/shared/report_{name}", f"runs/shared/seed_*/fold_*/{name}", "all")
                         for name in ("lstm_g_sbi_q", "lstm_g_sbi_qm", "lstm_g_sbi_qmj", "c3d_g_sbi_qmj",
-                                     "lstm_g_sbi_qlj", "lstm_g_sbi_qlj32", "lstm_g_sbi_qej")})
+                                     "lstm_g_sbi_qlj", "lstm_g_sbi_qlj32", "lstm_g_sbi_qljb", "lstm_g_sbi_qej")})
 PAIRED += [("shared_lstm_g_sbi_q", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi_q"),
            ("shared_lstm_g_sbi_q", "shared_base_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_c3d_g_sbi"),
            ("shared_lstm_g_sbi_qmj", "shared_lstm_g_sbi_qm"), ("shared_lstm_g_sbi_qmj", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qlj", "shared_lstm_g_sbi_qmj"), ("shared_lstm_g_sbi_qlj", "shared_base_g_sbi"),
-           ("shared_lstm_g_sbi_qlj32", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qej", "shared_lstm_g_sbi_qmj")]
+           ("shared_lstm_g_sbi_qlj32", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qej", "shared_lstm_g_sbi_qmj"),
+           ("shared_lstm_g_sbi_qljb", "shared_lstm_g_sbi_qlj")]
 PAIRED += [("shared_lstm_g_sbi", "shared_base_g_sbi"), ("shared_c3d_g_sbi", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi", "shared_c3d_g_sbi")]
 TRANSFER.update(SHARED_TRANSFER)
@@ -182,7 +184,7 @@ TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "S
                        "shared_lstm_g_sbi_q": "SharedLstmQ", "shared_lstm_g_sbi_qm": "SharedLstmQm",
                        "shared_lstm_g_sbi_qmj": "SharedLstmQmj", "shared_c3d_g_sbi_qmj": "SharedCthreeQmj",
                        "shared_lstm_g_sbi_qlj": "SharedLstmQlj", "shared_lstm_g_sbi_qlj32": "SharedLstmQljLong",
-                       "shared_lstm_g_sbi_qej": "SharedLstmQej"})
+                       "shared_lstm_g_sbi_qljb": "SharedLstmQljBoth", "shared_lstm_g_sbi_qej": "SharedLstmQej"})
 # Video-level classifiers under the same folds: the footage-cue floor (benchmarks/footage_cues.py) and
 # the motion statistics of the mesh, alone and fused late with the CNN-LSTM (benchmarks/motion_cues.py).
 # Report folder -> paper/results name.
