@@ -17,7 +17,9 @@ Reads   the pooled reports of benchmarks/leave_generator_out.py (runs/shared/rep
         and, when it was run with --quality-check, quality.csv), and the faces
         folder of the tested videos (--faces, for the sharpness of their crops)
 Writes  --out DIR: predictions_video.csv (every video's ensemble P(fake), and each member's),
-        ensemble.csv (AUC with interval, per family, the paired differences) and quality.csv
+        ensemble.csv (AUC with interval, per family, the paired differences), quality.csv and,
+        where every member's report has the same seeds, seeds_ensemble.csv (each seed's ensemble,
+        for benchmarks/motion_cues.py --fuse)
 Prints  the same
 
 Run (from the repository root, after the estimates of docs/real-footage.md):
@@ -44,12 +46,17 @@ evaluate = importlib.import_module("05_evaluate")  # its quality check's limits 
 
 
 def predictions(report: Path) -> tuple[str, Path]:
-    """(model name, its predictions file) of a pooled report of one model."""
+    """(model name, its predictions file) of a pooled report of one model. A report copied into
+    paper/results holds predictions_video.csv: its model is then named by its seeds_<model>.csv."""
     files = sorted(report.glob("predictions_*.csv"))
     if len(files) != 1:
         sys.exit(f"error: {report} holds {len(files)} predictions_<model>.csv files; give the pooled report of one "
                  "model (benchmarks/leave_generator_out.py writes runs/.../report_NAME)")
-    return files[0].stem[len("predictions_"):], files[0]
+    name = files[0].stem[len("predictions_"):]
+    seeds = sorted(report.glob("seeds_*.csv"))
+    if name == "video" and len(seeds) == 1:
+        name = seeds[0].stem[len("seeds_"):]
+    return name, files[0]
 
 
 def main():
@@ -69,6 +76,9 @@ def main():
         if not report.is_dir():
             sys.exit(f"error: {report} is not a report folder of benchmarks/leave_generator_out.py")
     members = [predictions(r) for r in args.reports]
+    if len({name for name, _ in members}) < len(members):
+        sys.exit(f"error: two reports name the same model ({', '.join(name for name, _ in members)}): give each "
+                 "model's report once")
     against = {}  # other verdicts to compare with, e.g. the one this ensemble replaces: name -> file
     for item in args.against:
         name, _, path = item.partition("=")
@@ -152,6 +162,18 @@ def main():
                      ["video_id", "label", "method", "prob", *scores])
     common.write_csv(args.out / "ensemble.csv", results, list(results[0]))
     common.write_csv(args.out / "quality.csv", quality, list(quality[0]))
+    # Each seed's ensemble too (the members' P(fake) of that seed averaged), where every member has
+    # the same seeds: what benchmarks/motion_cues.py --fuse reads to fuse the verdict late, fold by fold.
+    files = [rep / f"seeds_{name}.csv" for rep, (name, _) in zip(args.reports, members)]
+    tables = [common.read_csv(f) for f in files] if all(f.is_file() for f in files) else []
+    per_seed = [{(r["seed"], r["video_id"]): r for r in t} for t in tables if t and {"seed", "prob"} <= set(t[0])]
+    if per_seed and len(per_seed) == len(members) and all(set(s) == set(per_seed[0]) for s in per_seed):
+        common.write_csv(args.out / "seeds_ensemble.csv",
+                         [{**{k: r[k] for k in ("seed", "video_id", "label", "method", "group")},
+                           "prob": round(float(np.mean([float(s[key]["prob"]) for s in per_seed])), 6)}
+                          for key, r in sorted(per_seed[0].items())],
+                         ["seed", "video_id", "label", "method", "group", "prob"])
+        print(f"wrote {args.out}/seeds_ensemble.csv (each seed's ensemble)")
     print(f"wrote {args.out}/predictions_video.csv, ensemble.csv, quality.csv")
 
 

@@ -186,10 +186,13 @@ TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "S
                        "shared_lstm_g_sbi_qlj": "SharedLstmQlj", "shared_lstm_g_sbi_qlj32": "SharedLstmQljLong",
                        "shared_lstm_g_sbi_qljb": "SharedLstmQljBoth", "shared_lstm_g_sbi_qej": "SharedLstmQej"})
 # Video-level classifiers under the same folds: the footage-cue floor (benchmarks/footage_cues.py) and
-# the motion statistics of the mesh, alone and fused late with the CNN-LSTM (benchmarks/motion_cues.py).
-# Report folder -> paper/results name.
+# the motion statistics of the mesh, alone and fused late with the CNN-LSTM, and with the shipped
+# verdict (benchmarks/motion_cues.py --fuse). Report folder -> paper/results name.
 CUE_REPORTS = {"runs/shared/report_cues": "shared_cues", "runs/shared_th/report_cues": "shared_th_cues",
-               "runs/shared/report_motion": "shared_motion"}
+               "runs/shared/report_motion": "shared_motion", "runs/shared/report_motion_verdict": "shared_motion_verdict"}
+# Of a motion report, the rows the table takes: the motion classifiers alone once, then each fusion.
+MOTION_ROWS = {"shared_motion": lambda model: "motion" in model,
+               "shared_motion_verdict": lambda model: model.startswith("verdict + ")}
 # What each estimate tested: its key's prefix -> the words the tables use.
 TESTED = {"shared_th_": "all shared, talking heads", "shared_": "all shared", "": "first dev set"}
 
@@ -983,9 +986,9 @@ def transfer_rows(results_dir: Path = RESULTS) -> list[dict]:
         if not (folder / "results.csv").is_file():
             continue
         for video in read_csv(folder / "results.csv"):
-            if name == "shared_motion" and "motion" not in video["model"]:
+            if name in MOTION_ROWS and not MOTION_ROWS[name](video["model"]):
                 continue  # the fused model's own scores, as its report has them: its row is there already
-            label = video["model"] if name == "shared_motion" else f"footage cues: {video['model']}"  # motion's name themselves
+            label = video["model"] if name in MOTION_ROWS else f"footage cues: {video['model']}"  # motion's name themselves
             rows.append({"key": f"{name}:{video['model']}", "model": label,
                          "encoder": "none", "learns from": "genuine fakes too", "pseudo-fakes": "none", "fakes made": "",
                          "masks": "", "frames": "", "real videos": "all", "tested": tested_set(name),

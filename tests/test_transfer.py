@@ -246,6 +246,43 @@ def test_the_ensemble_scores_the_mean_and_its_quality_shift_is_the_mean_of_its_m
     assert refused.returncode != 0 and "--against former" in refused.stderr and not (tmp_path / "ens4").exists()
 
 
+def test_the_ensemble_of_committed_reports_names_its_members_and_averages_each_seed(tmp_path):
+    """Reports as paper/results holds them (predictions_video.csv, seeds_<model>.csv): each member is
+    named by its seeds file, not both 'video' (which would average a model with itself), and
+    seeds_ensemble.csv holds, per seed and video, the mean of the members' P(fake) of that seed;
+    the same report twice is refused."""
+    rng = np.random.default_rng(1)
+    labels = [0] * 6 + [1] * 6
+    videos = [f"v{i}" for i in range(12)]
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    for v in videos:
+        np.save(faces / f"{v}.npy", rng.integers(0, 255, (4, 16, 16, 3)).astype(np.uint8))
+    per_seed = {}
+    for name in ("m1", "m2"):
+        (tmp_path / name).mkdir()
+        per_seed[name] = {(s, v): float(rng.random()) for s in ("seed_0", "seed_1") for v in videos}
+        write_predictions(tmp_path / name / "predictions_video.csv", labels,
+                          [(per_seed[name][("seed_0", v)] + per_seed[name][("seed_1", v)]) / 2 for v in videos], videos)
+        common.write_csv(tmp_path / name / f"seeds_{name}.csv",
+                         [{"seed": s, "video_id": v, "label": labels[i], "method": "real" if labels[i] == 0 else "x",
+                           "group": f"p{i}", "prob": per_seed[name][(s, v)]}
+                          for s in ("seed_0", "seed_1") for i, v in enumerate(videos)],
+                         ["seed", "video_id", "label", "method", "group", "prob"])
+    out = run_script("benchmarks/ensemble.py", "m1", "m2", "--faces", "faces", "--out", "ens", cwd=tmp_path).stdout
+    assert "ensemble of m1, m2" in out
+    rows = common.read_csv(tmp_path / "ens" / "predictions_video.csv")
+    assert all(abs(float(r["prob"]) - (float(r["m1"]) + float(r["m2"])) / 2) < 1e-5 for r in rows)
+    seeds = common.read_csv(tmp_path / "ens" / "seeds_ensemble.csv")
+    assert len(seeds) == 24
+    for r in seeds:
+        key = (r["seed"], r["video_id"])
+        assert float(r["prob"]) == pytest.approx((per_seed["m1"][key] + per_seed["m2"][key]) / 2, abs=1e-5)
+    refused = run_script("benchmarks/ensemble.py", "m1", "m1", "--faces", "faces", "--out", "ens2", cwd=tmp_path,
+                         check=False)
+    assert refused.returncode != 0 and "same model" in refused.stderr and not (tmp_path / "ens2").exists()
+
+
 def test_leave_generator_out_shares_its_folds_between_processes(tmp_path):
     """--folds 1 and --folds 2 (two processes, one after the other here) train one fold each and pool
     nothing; the run without --folds finds both finished and writes the one pooled report."""
