@@ -164,17 +164,19 @@ SHARED_TRANSFER = {f"{folder}_{name}": (f"runs/{folder}/report_{name}", f"runs/{
 # and the mouth band with compression drawn alike for both classes too (--compress 0.8); the C3D so
 # trained, one seed; the CNN-LSTM so trained on the mouth at the crop's own resolution (--region lips),
 # also on 32-frame windows (--clip-len 32) and on the frames beside their differences (--input both),
-# and on the eyes (--region eyes).
+# and on the eyes (--region eyes); the lips' CNN-LSTM learning from genuine fakes alone, without
+# self-blended pseudo-fakes (lstm_g_qlj).
 SHARED_TRANSFER.update({f"shared_{name}": (f"runs/shared/report_{name}", f"runs/shared/seed_*/fold_*/{name}", "all")
                         for name in ("lstm_g_sbi_q", "lstm_g_sbi_qm", "lstm_g_sbi_qmj", "c3d_g_sbi_qmj",
-                                     "lstm_g_sbi_qlj", "lstm_g_sbi_qlj32", "lstm_g_sbi_qljb", "lstm_g_sbi_qej")})
+                                     "lstm_g_sbi_qlj", "lstm_g_sbi_qlj32", "lstm_g_sbi_qljb", "lstm_g_sbi_qej",
+                                     "lstm_g_qlj")})
 PAIRED += [("shared_lstm_g_sbi_q", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi_q"),
            ("shared_lstm_g_sbi_q", "shared_base_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_c3d_g_sbi"),
            ("shared_lstm_g_sbi_qmj", "shared_lstm_g_sbi_qm"), ("shared_lstm_g_sbi_qmj", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qlj", "shared_lstm_g_sbi_qmj"), ("shared_lstm_g_sbi_qlj", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qlj32", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qej", "shared_lstm_g_sbi_qmj"),
-           ("shared_lstm_g_sbi_qljb", "shared_lstm_g_sbi_qlj")]
+           ("shared_lstm_g_sbi_qljb", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_qlj", "shared_lstm_g_sbi_qlj")]
 PAIRED += [("shared_lstm_g_sbi", "shared_base_g_sbi"), ("shared_c3d_g_sbi", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi", "shared_c3d_g_sbi")]
 TRANSFER.update(SHARED_TRANSFER)
@@ -184,7 +186,8 @@ TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "S
                        "shared_lstm_g_sbi_q": "SharedLstmQ", "shared_lstm_g_sbi_qm": "SharedLstmQm",
                        "shared_lstm_g_sbi_qmj": "SharedLstmQmj", "shared_c3d_g_sbi_qmj": "SharedCthreeQmj",
                        "shared_lstm_g_sbi_qlj": "SharedLstmQlj", "shared_lstm_g_sbi_qlj32": "SharedLstmQljLong",
-                       "shared_lstm_g_sbi_qljb": "SharedLstmQljBoth", "shared_lstm_g_sbi_qej": "SharedLstmQej"})
+                       "shared_lstm_g_sbi_qljb": "SharedLstmQljBoth", "shared_lstm_g_sbi_qej": "SharedLstmQej",
+                       "shared_lstm_g_qlj": "SharedLstmGenQlj"})
 # Video-level classifiers under the same folds: the footage-cue floor (benchmarks/footage_cues.py) and
 # the motion statistics of the mesh, alone and fused late with the CNN-LSTM, and with the shipped
 # verdict (benchmarks/motion_cues.py --fuse). Report folder -> paper/results name.
@@ -335,6 +338,32 @@ def demo_markdown(report_dir: Path) -> str:
                       "of a threshold that one score falls. MSE is the Brier score: a constant 0.5 scores 0.25."]
     return "\n".join(lines) + "\n"
 
+
+# The shipped verdict's members as its report names them (benchmarks/ensemble.py's columns) -> the words.
+VERDICT_MEMBERS = {"lstm_g_sbi_qmj": "mouth band", "lstm_g_sbi_qlj": "lips"}
+
+
+def generators_markdown(report_dir: Path) -> str:
+    """The shipped verdict's estimate per generator (the model card's): each generator's left-out
+    fakes against every real video, by the verdict and by each of its members, with how many fakes."""
+    rows = read_csv(report_dir / "predictions_video.csv")
+    members = [c for c in rows[0] if c not in ("video_id", "label", "method", "prob")]
+    reals = [r for r in rows if r["label"] == "0"]
+    lines = ["| family | generator | fakes | verdict: AUC | " + " | ".join(VERDICT_MEMBERS.get(m, m) for m in members)
+             + " | mean P(fake) of its fakes |", "|---|---|---|---|" + "---|" * len(members) + "---|"]
+    table = []
+    for method in sorted({r["method"] for r in rows if r["label"] == "1"}):
+        fakes = [r for r in rows if r["method"] == method and r["label"] == "1"]
+        y = np.array([0] * len(reals) + [1] * len(fakes))
+        auc = {c: common.rank_auc(y, np.array([float(r[c]) for r in reals + fakes])) for c in ("prob", *members)}
+        table.append((common.family_of(method), -auc["prob"], method, len(fakes), auc,
+                      np.mean([float(r["prob"]) for r in fakes])))
+    for family, _, method, n, auc, mean in sorted(table):
+        lines.append(f"| {family} | {method} | {n} | {two(auc['prob'])} | " + " | ".join(two(auc[c]) for c in members)
+                     + f" | {mean:.2f} |")
+    lines.append(f"| real | (all) | {len(reals)} real | | " + " | " * len(members)
+                 + f"{np.mean([float(r['prob']) for r in reals]):.2f} |")
+    return "\n".join(lines) + "\n"
 
 
 def subset_table(rows: list[dict], key: str, header: str) -> str:
@@ -940,6 +969,8 @@ def describe_run(config: dict) -> dict:
         model += ", quality-invariant"
     if config.get("compress"):
         model += " + JPEG"
+    if not config.get("pseudo_fakes") and not config.get("real_only") and config.get("input") != "landmarks":
+        model += ", no pseudo-fakes"  # genuine fakes alone (every other pixel model pairs its reals with fakes of them)
     fakes = ", ".join(config.get("pseudo_fakes") or []) or "none"
     where = ("in the mesh" if config.get("input") == "landmarks" else
              "at the face's resolution" if config.get("fake_resolution", "face") == "face" else "at the model's input")
@@ -1100,7 +1131,7 @@ DOC_TABLES = {"transfer": lambda rows: transfer_markdown(rows), "transfer_shared
               "shipped": lambda rows: shipped_markdown(rows)}
 DOC_FILES = ("README.md", "docs/real-footage.md", "docs/model-card.md", "docs/demo.md")
 # Tables written from one report's files rather than from the transfer rows: NAME -> (report, how).
-REPORT_TABLES = {"demo": ("demo", demo_markdown)}
+REPORT_TABLES = {"demo": ("demo", demo_markdown), "shipped_generators": ("shared_ensemble", generators_markdown)}
 
 
 def transfer_slide_tex(rows: list[dict]) -> str:
