@@ -2194,6 +2194,10 @@ def add_training_args(parser, epochs: int, lr: float, batch_size: int, out: str)
                         help="clip the gradient norm to this; 0 = no clipping (default: %(default)s)")
     parser.add_argument("--patience", type=int, default=0,
                         help="stop when validation AUC has not improved for this many epochs; 0 = never (default: %(default)s)")
+    parser.add_argument("--keep", choices=("best", "last"), default="best",
+                        help="which epoch's weights best.pt keeps (what 05 evaluates and what ships): best = the "
+                             "epoch of the best validation AUC; last = the last epoch, so that the validation "
+                             "split, whose pseudo-fakes do not predict transfer, does not choose (default: %(default)s)")
     parser.add_argument("--region", choices=list(REGIONS), default="face",
                         help="part of the face crop the model sees: face, mouth (lower half: mouth, jaw, chin), eyes "
                              "(band of eyes and brows) or lips (mouth and chin, the middle half) (default: %(default)s)")
@@ -2307,6 +2311,9 @@ def read_splits(args) -> tuple[list[dict], list[dict], Path, dict]:
     clips_dir = Path(args.clips)
     if not (clips_dir / "clips.csv").is_file():
         sys.exit(f"error: {clips_dir / 'clips.csv'} not found. Run 02_make_clips.py first.")
+    if args.keep == "last" and args.patience:
+        sys.exit("error: --keep last keeps the last epoch, and --patience stops when validation has not improved: "
+                 "the last epoch would then be a worse one. Use one of them.")
     settings = read_json(clips_dir / "settings.json") if (clips_dir / "settings.json").is_file() else {}
     faces_dir = Path(args.faces or settings.get("faces", "data/faces"))
     rows = read_csv(clips_dir / "clips.csv")
@@ -2565,7 +2572,8 @@ def start_run(model: nn.Module, args, config: dict) -> Run:
               f"({sum(v == '1' for v in videos.values())} fake videos, {n_fake} fake clips"
               f"{', and a pseudo-fake of each real clip' if args.pseudo_fakes else ''}), val {len(val_set)} clips")
         print(f"loss: cross-entropy with each fake weighed {run.loss_fn.pos_weight.item():.2f}, so that both classes "
-              "count equally; '*' after an epoch: the best validation AUC so far, saved in best.pt")
+              "count equally; '*' after an epoch: the best validation AUC so far"
+              + (", saved in best.pt" if args.keep == "best" else " (best.pt keeps the last epoch: --keep last)"))
     return run
 
 
@@ -2597,7 +2605,7 @@ def fresh_folder(run: Run) -> None:
 
 # Options retired since a run was trained (issue 29), with the value the code now always uses; and
 # options added since, with the value that does what the code did before. Such a run still resumes.
-RETIRED_SETTINGS, ADDED_SETTINGS = {"fake_resolution": "face", "masks": "mesh"}, {"compress": 0.0}
+RETIRED_SETTINGS, ADDED_SETTINGS = {"fake_resolution": "face", "masks": "mesh"}, {"compress": 0.0, "keep": "best"}
 
 
 def resume(run: Run) -> None:
@@ -2653,12 +2661,13 @@ def validate(run: Run, epoch: int) -> tuple[dict, bool]:
     improved = m["auc"] > run.best_auc
     if improved:
         run.best_auc, run.best_epoch = float(m["auc"]), epoch
+    if improved or run.args.keep == "last":  # --keep last: every epoch replaces the one before
         # The decision threshold for single videos (05 --video): the equal-error-rate point of this
         # epoch's video-level validation scores, chosen here, never on the test split.
         videos = video_level([{**r, "prob": q} for r, q in zip(run.val_loader.dataset.rows, p)])
         threshold = equal_error_rate([int(v["label"]) for v in videos], [v["prob"] for v in videos])[1]
         # Plain Python numbers only: weights_only loading refuses NumPy scalars on NumPy 1.x.
-        best = {"model": run.core.state_dict(), "config": run.config, "epoch": epoch, "val_auc": run.best_auc,
+        best = {"model": run.core.state_dict(), "config": run.config, "epoch": epoch, "val_auc": float(m["auc"]),
                 "threshold": float(threshold)}
         save_atomic(run.out / "best.pt", lambda tmp: torch.save(best, tmp))
     return m, improved
@@ -2705,7 +2714,8 @@ def end_run(run: Run) -> None:
     args = run.args
     if run.main:
         done = run.stopped or len(run.history) == args.epochs
-        print(f"best val AUC {run.best_auc:.3f} (epoch {run.best_epoch}); weights in {run.out / 'best.pt'}"
+        kept = f"epoch {run.best_epoch}" if args.keep == "best" else "the last epoch's (--keep last)"
+        print(f"best val AUC {run.best_auc:.3f} (epoch {run.best_epoch}); {kept} weights in {run.out / 'best.pt'}"
               + ("" if done else f"; stopped after epoch {len(run.history)} of {args.epochs}: --resume goes on"))
         print(evaluate_hint(run.out, args.clips))
     if run.world > 1:

@@ -969,6 +969,8 @@ def describe_run(config: dict) -> dict:
         model += ", quality-invariant"
     if config.get("compress"):
         model += " + JPEG"
+    if config.get("keep") == "last":
+        model += ", last epoch"  # best.pt holds the last epoch's weights, not the best validation epoch's
     if not config.get("pseudo_fakes") and not config.get("real_only") and config.get("input") != "landmarks":
         model += ", no pseudo-fakes"  # genuine fakes alone (every other pixel model pairs its reals with fakes of them)
     fakes = ", ".join(config.get("pseudo_fakes") or []) or "none"

@@ -96,6 +96,25 @@ def test_a_run_from_before_an_option_was_retired_resumes_only_if_it_used_what_is
             assert result.returncode != 0 and "masks (was 'ellipse', now None)" in result.stderr
 
 
+def test_keep_last_trains_alike_and_keeps_the_last_epoch(pipeline, tmp_path):
+    """--keep last changes which epoch best.pt holds, nothing of the training: the same metrics as
+    --keep best, best.pt the last epoch's weights (--keep best: the epoch of the best validation AUC,
+    here an earlier one); with --patience, refused."""
+    args = [*TINY_TRAIN, "--epochs", "4", "--lr", "0.05"]  # a rate this high makes the last epochs worse on the demo
+    run_script("03_train_cnn_lstm.py", *args, "--out", tmp_path / "best", cwd=pipeline)
+    run_script("03_train_cnn_lstm.py", *args, "--keep", "last", "--out", tmp_path / "last", cwd=pipeline)
+    assert metrics_but_seconds(tmp_path / "last") == metrics_but_seconds(tmp_path / "best")
+    aucs = [float(r["val_auc"]) for r in read(tmp_path / "best" / "metrics.csv")]
+    best, last = (torch.load(tmp_path / run / "best.pt", weights_only=True) for run in ("best", "last"))
+    assert best["epoch"] == 1 + int(np.argmax(aucs)) < 4, aucs  # else this test could not tell the two apart
+    assert last["epoch"] == 4 and last["val_auc"] == pytest.approx(aucs[-1], abs=1e-6)
+    assert same_weights(last["model"], weights(tmp_path / "last", "last.pt"))
+    assert not same_weights(best["model"], weights(tmp_path / "best", "last.pt"))
+    refused = run_script("03_train_cnn_lstm.py", *TINY_TRAIN, "--keep", "last", "--patience", "1", "--out",
+                         tmp_path / "both", cwd=pipeline, check=False)
+    assert refused.returncode != 0 and "--keep last" in refused.stderr and "Traceback" not in refused.stderr
+
+
 # ---------------------------------------------------------------------------- determinism
 
 
