@@ -165,18 +165,21 @@ SHARED_TRANSFER = {f"{folder}_{name}": (f"runs/{folder}/report_{name}", f"runs/{
 # trained, one seed; the CNN-LSTM so trained on the mouth at the crop's own resolution (--region lips),
 # also on 32-frame windows (--clip-len 32) and on the frames beside their differences (--input both),
 # and on the eyes (--region eyes); the lips' CNN-LSTM learning from genuine fakes alone, without
-# self-blended pseudo-fakes (lstm_g_qlj).
+# self-blended pseudo-fakes (lstm_g_qlj), from real videos and their pseudo-fakes alone (--real-only,
+# lstm_r_sbi_qlj), and keeping its last epoch rather than its best validation epoch (--keep last, qljl).
 SHARED_TRANSFER.update({f"shared_{name}": (f"runs/shared/report_{name}", f"runs/shared/seed_*/fold_*/{name}", "all")
                         for name in ("lstm_g_sbi_q", "lstm_g_sbi_qm", "lstm_g_sbi_qmj", "c3d_g_sbi_qmj",
                                      "lstm_g_sbi_qlj", "lstm_g_sbi_qlj32", "lstm_g_sbi_qljb", "lstm_g_sbi_qej",
-                                     "lstm_g_qlj")})
+                                     "lstm_g_qlj", "lstm_r_sbi_qlj", "lstm_g_sbi_qljl")})
 PAIRED += [("shared_lstm_g_sbi_q", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi_q"),
            ("shared_lstm_g_sbi_q", "shared_base_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_c3d_g_sbi"),
            ("shared_lstm_g_sbi_qmj", "shared_lstm_g_sbi_qm"), ("shared_lstm_g_sbi_qmj", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qlj", "shared_lstm_g_sbi_qmj"), ("shared_lstm_g_sbi_qlj", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qlj32", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qej", "shared_lstm_g_sbi_qmj"),
-           ("shared_lstm_g_sbi_qljb", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_qlj", "shared_lstm_g_sbi_qlj")]
+           ("shared_lstm_g_sbi_qljb", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_qlj", "shared_lstm_g_sbi_qlj"),
+           ("shared_lstm_r_sbi_qlj", "shared_lstm_g_sbi_qlj"), ("shared_lstm_r_sbi_qlj", "shared_lstm_g_qlj"),
+           ("shared_lstm_g_sbi_qljl", "shared_lstm_g_sbi_qlj")]
 PAIRED += [("shared_lstm_g_sbi", "shared_base_g_sbi"), ("shared_c3d_g_sbi", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi", "shared_c3d_g_sbi")]
 TRANSFER.update(SHARED_TRANSFER)
@@ -187,7 +190,8 @@ TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "S
                        "shared_lstm_g_sbi_qmj": "SharedLstmQmj", "shared_c3d_g_sbi_qmj": "SharedCthreeQmj",
                        "shared_lstm_g_sbi_qlj": "SharedLstmQlj", "shared_lstm_g_sbi_qlj32": "SharedLstmQljLong",
                        "shared_lstm_g_sbi_qljb": "SharedLstmQljBoth", "shared_lstm_g_sbi_qej": "SharedLstmQej",
-                       "shared_lstm_g_qlj": "SharedLstmGenQlj"})
+                       "shared_lstm_g_qlj": "SharedLstmGenQlj", "shared_lstm_r_sbi_qlj": "SharedLstmRealQlj",
+                       "shared_lstm_g_sbi_qljl": "SharedLstmQljLast"})
 # Video-level classifiers under the same folds: the footage-cue floor (benchmarks/footage_cues.py) and
 # the motion statistics of the mesh, alone and fused late with the CNN-LSTM, and with the shipped
 # verdict (benchmarks/motion_cues.py --fuse). Report folder -> paper/results name.
@@ -1157,7 +1161,8 @@ def transfer_scores_tex(rows: list[dict]) -> str:
     for r in keep:
         cells = [with_interval({"v": r[k], "v_ci_low": r[f"{k}_low"], "v_ci_high": r[f"{k}_high"]}, "v")
                  for k in ("auc", *THRESHOLD_SCORES)]
-        lines.append(f"{tex_name(r['model'])} & {tex_name(r['tested'])} ({r['videos']}) & " + " & ".join(cells)
+        name = shared_label(r) if r["key"] in SHARED_TRANSFER else r["model"]
+        lines.append(f"{tex_name(name)} & {tex_name(r['tested'])} ({r['videos']}) & " + " & ".join(cells)
                      + f" & {r['seeds'] or 1}" + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
@@ -1179,6 +1184,12 @@ def seeds_text(row: dict) -> str:
 SHARED_COLUMNS = ("face swap", "reenactment", "lip-sync", "talking head", "same person (paired)")
 
 
+def shared_label(row: dict) -> str:
+    """A row's model as the shared tables name it: they have no 'learns from' column, so a model that
+    learned from real videos and their pseudo-fakes alone says so in its name."""
+    return row["model"] + (", real videos and pseudo-fakes only" if row["learns from"] == "real only" else "")
+
+
 def shared_markdown(rows: list[dict]) -> str:
     """The Markdown table of the estimates over all shared material, beside the footage-cue floor."""
     head = ("| model | tested | videos | AUC of the seed-averaged scores [95% CI] | seeds: mean +- sd (n) | "
@@ -1187,7 +1198,7 @@ def shared_markdown(rows: list[dict]) -> str:
     lines = [head, "|" + "---|" * (8 + len(SHARED_COLUMNS))]
     for r in shared_rows(rows):
         val = "--" if r["val_auc"] in ("", None) else two(r["val_auc"])
-        lines.append(f"| {r['model']} | {r['tested']} | {r['videos']} | {interval_text(r, 'auc')} | {seeds_text(r)} | "
+        lines.append(f"| {shared_label(r)} | {r['tested']} | {r['videos']} | {interval_text(r, 'auc')} | {seeds_text(r)} | "
                      + " | ".join(interval_text(r, f) for f in SHARED_COLUMNS)
                      + f" | {two(r['spearman_sharpness'])} | {r['quality shifts'] or '--'} | {val} |")
     return "\n".join(lines) + "\n"
@@ -1221,7 +1232,7 @@ def shared_tex(rows: list[dict]) -> str:
         cells = [with_interval({"v": r[f], "v_ci_low": r[f"{f}_low"], "v_ci_high": r[f"{f}_high"]}, "v")
                  for f in ("auc", *SHARED_COLUMNS)]
         cells.insert(1, seeds_text(r).replace("+-", r"$\pm$"))
-        lines.append(f"{tex_name(r['model'])} & {tex_name(r['tested'])} & " + " & ".join(cells)
+        lines.append(f"{tex_name(shared_label(r))} & {tex_name(r['tested'])} & " + " & ".join(cells)
                      + f" & {two(r['spearman_sharpness'])}" + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
