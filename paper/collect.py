@@ -166,11 +166,12 @@ SHARED_TRANSFER = {f"{folder}_{name}": (f"runs/{folder}/report_{name}", f"runs/{
 # also on 32-frame windows (--clip-len 32) and on the frames beside their differences (--input both),
 # and on the eyes (--region eyes); the lips' CNN-LSTM learning from genuine fakes alone, without
 # self-blended pseudo-fakes (lstm_g_qlj), from real videos and their pseudo-fakes alone (--real-only,
-# lstm_r_sbi_qlj), and keeping its last epoch rather than its best validation epoch (--keep last, qljl).
+# lstm_r_sbi_qlj), keeping its last epoch rather than its best validation epoch (--keep last, qljl), and
+# training twice as long (--epochs 10, qlj10).
 SHARED_TRANSFER.update({f"shared_{name}": (f"runs/shared/report_{name}", f"runs/shared/seed_*/fold_*/{name}", "all")
                         for name in ("lstm_g_sbi_q", "lstm_g_sbi_qm", "lstm_g_sbi_qmj", "c3d_g_sbi_qmj",
                                      "lstm_g_sbi_qlj", "lstm_g_sbi_qlj32", "lstm_g_sbi_qljb", "lstm_g_sbi_qej",
-                                     "lstm_g_qlj", "lstm_r_sbi_qlj", "lstm_g_sbi_qljl")})
+                                     "lstm_g_qlj", "lstm_r_sbi_qlj", "lstm_g_sbi_qljl", "lstm_g_sbi_qlj10")})
 PAIRED += [("shared_lstm_g_sbi_q", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi_q"),
            ("shared_lstm_g_sbi_q", "shared_base_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_c3d_g_sbi"),
@@ -179,7 +180,7 @@ PAIRED += [("shared_lstm_g_sbi_q", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm"
            ("shared_lstm_g_sbi_qlj32", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qej", "shared_lstm_g_sbi_qmj"),
            ("shared_lstm_g_sbi_qljb", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_qlj", "shared_lstm_g_sbi_qlj"),
            ("shared_lstm_r_sbi_qlj", "shared_lstm_g_sbi_qlj"), ("shared_lstm_r_sbi_qlj", "shared_lstm_g_qlj"),
-           ("shared_lstm_g_sbi_qljl", "shared_lstm_g_sbi_qlj")]
+           ("shared_lstm_g_sbi_qljl", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qlj10", "shared_lstm_g_sbi_qlj")]
 PAIRED += [("shared_lstm_g_sbi", "shared_base_g_sbi"), ("shared_c3d_g_sbi", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi", "shared_c3d_g_sbi")]
 TRANSFER.update(SHARED_TRANSFER)
@@ -191,7 +192,7 @@ TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "S
                        "shared_lstm_g_sbi_qlj": "SharedLstmQlj", "shared_lstm_g_sbi_qlj32": "SharedLstmQljLong",
                        "shared_lstm_g_sbi_qljb": "SharedLstmQljBoth", "shared_lstm_g_sbi_qej": "SharedLstmQej",
                        "shared_lstm_g_qlj": "SharedLstmGenQlj", "shared_lstm_r_sbi_qlj": "SharedLstmRealQlj",
-                       "shared_lstm_g_sbi_qljl": "SharedLstmQljLast"})
+                       "shared_lstm_g_sbi_qljl": "SharedLstmQljLast", "shared_lstm_g_sbi_qlj10": "SharedLstmQljTen"})
 # Video-level classifiers under the same folds: the footage-cue floor (benchmarks/footage_cues.py) and
 # the motion statistics of the mesh, alone and fused late with the CNN-LSTM, and with the shipped
 # verdict (benchmarks/motion_cues.py --fuse). Report folder -> paper/results name.
@@ -973,6 +974,8 @@ def describe_run(config: dict) -> dict:
         model += ", quality-invariant"
     if config.get("compress"):
         model += " + JPEG"
+    if config.get("degrade") and config.get("epochs", 5) != 5:  # issue 27's tries train 5 epochs; one trains longer
+        model += f", {config['epochs']} epochs"
     if config.get("keep") == "last":
         model += ", last epoch"  # best.pt holds the last epoch's weights, not the best validation epoch's
     if not config.get("pseudo_fakes") and not config.get("real_only") and config.get("input") != "landmarks":
