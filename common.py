@@ -2714,8 +2714,8 @@ def end_run(run: Run) -> None:
     args = run.args
     if run.main:
         done = run.stopped or len(run.history) == args.epochs
-        kept = f"epoch {run.best_epoch}" if args.keep == "best" else "the last epoch's (--keep last)"
-        print(f"best val AUC {run.best_auc:.3f} (epoch {run.best_epoch}); {kept} weights in {run.out / 'best.pt'}"
+        kept = "its weights" if args.keep == "best" else "the last epoch's weights (--keep last)"
+        print(f"best val AUC {run.best_auc:.3f} (epoch {run.best_epoch}); {kept} in {run.out / 'best.pt'}"
               + ("" if done else f"; stopped after epoch {len(run.history)} of {args.epochs}: --resume goes on"))
         print(evaluate_hint(run.out, args.clips))
     if run.world > 1:
