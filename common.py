@@ -31,6 +31,7 @@ import random
 import sys
 import time
 import urllib.request
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -638,19 +639,28 @@ class FaceMesh:
             raise DetectorError(f"OpenCV {cv2.__version__} cannot read TensorFlow Lite models (4.8 and later can): "
                                 "pip install -r requirements.txt, or run with --mesh off")
         try:
-            self.net = cv2.dnn.readNetFromTFLite(str(path))
+            # OpenCV 5's new DNN engine drops this model's presence output (seen with 5.0.0); its classic
+            # engine, the only one OpenCV 4 has, gives both outputs with the same values.
+            engine = {"engine": cv2.dnn.ENGINE_CLASSIC} if hasattr(cv2.dnn, "ENGINE_CLASSIC") else {}
+            self.net = cv2.dnn.readNetFromTFLite(str(path), **engine)
         except cv2.error as err:
             raise DetectorError(f"OpenCV cannot load the face-mesh model {path} ({str(err).strip()[:200]}); is the "
                                 "file damaged? Restore it with git checkout models/, or run with --mesh off") from None
-        self.outputs = self.net.getUnconnectedOutLayersNames()  # ('conv2d_30': presence, 'conv2d_20': points)
+        self.outputs = self.net.getUnconnectedOutLayersNames()  # the points and the presence logit
+        self(np.full((MESH_INPUT, MESH_INPUT, 3), 128, np.uint8))  # a model that cannot run fails here, not mid-video
 
     def __call__(self, roi_bgr: np.ndarray) -> tuple[np.ndarray, float]:
         """(points float32 [468, 3] in the crop's pixels, face-presence probability) of one
         MESH_INPUT x MESH_INPUT BGR crop."""
         self.net.setInput(cv2.dnn.blobFromImage(roi_bgr, 1 / 255, swapRB=True))  # RGB in [0, 1], NCHW
-        out = dict(zip(self.outputs, self.net.forward(self.outputs)))
-        logit = float(out["conv2d_30"].ravel()[0])
-        return out["conv2d_20"].reshape(468, 3), float(1 / (1 + np.exp(-np.clip(logit, -30, 30))))
+        # Each output is told by its size (1404 numbers: the points; one: the presence logit), not by its
+        # name or place, which OpenCV's versions and engines do not keep alike.
+        by_size = {out.size: out for out in self.net.forward(self.outputs)}
+        if 468 * 3 not in by_size or 1 not in by_size:
+            raise DetectorError(f"the face-mesh model gave outputs of {sorted(by_size)} numbers, not 1404 points and "
+                                "a presence score; restore it with git checkout models/, or run with --mesh off")
+        logit = float(by_size[1].ravel()[0])
+        return by_size[468 * 3].reshape(468, 3), float(1 / (1 + np.exp(-np.clip(logit, -30, 30))))
 
 
 def load_mesh(name: str, model_path: str | None = None) -> FaceMesh | None:
@@ -2116,6 +2126,10 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
+    # On a GPU a few backward kernels (the pooling layers') have no deterministic version, so two GPU
+    # runs of one seed can differ a little. PyTorch says so at every epoch (something resets Python's
+    # "once"); start_run says it once instead.
+    warnings.filterwarnings("ignore", message=".*does not have a deterministic implementation")
 
 
 def seed_epoch(seed: int, epoch: int, rank: int = 0) -> None:
@@ -2574,6 +2588,9 @@ def start_run(model: nn.Module, args, config: dict) -> Run:
         print(f"loss: cross-entropy with each fake weighed {run.loss_fn.pos_weight.item():.2f}, so that both classes "
               "count equally; '*' after an epoch: the best validation AUC so far"
               + (", saved in best.pt" if args.keep == "best" else " (best.pt keeps the last epoch: --keep last)"))
+        if device.type == "cuda":
+            print("note: on a GPU the pooling layers' gradients are not deterministic, so two runs of one seed can "
+                  "differ a little (on a CPU they are identical)")
     return run
 
 

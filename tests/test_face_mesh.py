@@ -25,6 +25,36 @@ def test_the_mesh_model_is_shipped_with_its_notice_and_checked():
     assert mesh.shape == (468, 3) and 0 <= score <= 1
 
 
+def test_the_mesh_outputs_are_told_apart_by_size_not_name(monkeypatch):
+    # OpenCV 5.0's new DNN engine names the model's two outputs otherwise than OpenCV 4 (a KeyError on a
+    # GPU machine): whatever their names and order, the 1404 numbers are the points, the single one the logit.
+    mesher = common.FaceMesh()
+    roi = np.full((192, 192, 3), 128, np.uint8)
+    want_mesh, want_score = mesher(roi)
+    real_net = mesher.net
+
+    class Renamed:  # the same network, its outputs under other names and in the other order
+        def setInput(self, blob):
+            real_net.setInput(blob)
+
+        def forward(self, names):
+            assert names == ["Identity_1", "Identity"]
+            return list(reversed(real_net.forward(list(real_net.getUnconnectedOutLayersNames()))))
+
+    monkeypatch.setattr(mesher, "net", Renamed())
+    monkeypatch.setattr(mesher, "outputs", ["Identity_1", "Identity"])
+    mesh, score = mesher(roi)
+    assert np.array_equal(mesh, want_mesh) and score == want_score
+
+    class Wrong(Renamed):  # a model of other outputs is refused with a message, not a KeyError
+        def forward(self, names):
+            return [np.zeros((1, 10)), np.zeros((1, 1))]
+
+    monkeypatch.setattr(mesher, "net", Wrong())
+    with pytest.raises(common.DetectorError, match="1404 points"):
+        mesher(roi)
+
+
 @pytest.fixture(scope="module")
 def real_faces():
     """Two real clips extracted at the face's resolution (128 px) with YuNet and the mesh."""
