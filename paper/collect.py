@@ -167,11 +167,12 @@ SHARED_TRANSFER = {f"{folder}_{name}": (f"runs/{folder}/report_{name}", f"runs/{
 # and on the eyes (--region eyes); the lips' CNN-LSTM learning from genuine fakes alone, without
 # self-blended pseudo-fakes (lstm_g_qlj), from real videos and their pseudo-fakes alone (--real-only,
 # lstm_r_sbi_qlj), keeping its last epoch rather than its best validation epoch (--keep last, qljl), and
-# training twice as long (--epochs 10, qlj10).
+# training twice as long (--epochs 10, qlj10), and at 96 px, from faces extracted at 192 (qlj96).
 SHARED_TRANSFER.update({f"shared_{name}": (f"runs/shared/report_{name}", f"runs/shared/seed_*/fold_*/{name}", "all")
                         for name in ("lstm_g_sbi_q", "lstm_g_sbi_qm", "lstm_g_sbi_qmj", "c3d_g_sbi_qmj",
                                      "lstm_g_sbi_qlj", "lstm_g_sbi_qlj32", "lstm_g_sbi_qljb", "lstm_g_sbi_qej",
-                                     "lstm_g_qlj", "lstm_r_sbi_qlj", "lstm_g_sbi_qljl", "lstm_g_sbi_qlj10")})
+                                     "lstm_g_qlj", "lstm_r_sbi_qlj", "lstm_g_sbi_qljl", "lstm_g_sbi_qlj10",
+                                     "lstm_g_sbi_qlj96")})
 PAIRED += [("shared_lstm_g_sbi_q", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi_q"),
            ("shared_lstm_g_sbi_q", "shared_base_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_c3d_g_sbi"),
@@ -180,7 +181,8 @@ PAIRED += [("shared_lstm_g_sbi_q", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm"
            ("shared_lstm_g_sbi_qlj32", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qej", "shared_lstm_g_sbi_qmj"),
            ("shared_lstm_g_sbi_qljb", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_qlj", "shared_lstm_g_sbi_qlj"),
            ("shared_lstm_r_sbi_qlj", "shared_lstm_g_sbi_qlj"), ("shared_lstm_r_sbi_qlj", "shared_lstm_g_qlj"),
-           ("shared_lstm_g_sbi_qljl", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qlj10", "shared_lstm_g_sbi_qlj")]
+           ("shared_lstm_g_sbi_qljl", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qlj10", "shared_lstm_g_sbi_qlj"),
+           ("shared_lstm_g_sbi_qlj96", "shared_lstm_g_sbi_qlj")]
 PAIRED += [("shared_lstm_g_sbi", "shared_base_g_sbi"), ("shared_c3d_g_sbi", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi", "shared_c3d_g_sbi")]
 TRANSFER.update(SHARED_TRANSFER)
@@ -192,7 +194,8 @@ TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "S
                        "shared_lstm_g_sbi_qlj": "SharedLstmQlj", "shared_lstm_g_sbi_qlj32": "SharedLstmQljLong",
                        "shared_lstm_g_sbi_qljb": "SharedLstmQljBoth", "shared_lstm_g_sbi_qej": "SharedLstmQej",
                        "shared_lstm_g_qlj": "SharedLstmGenQlj", "shared_lstm_r_sbi_qlj": "SharedLstmRealQlj",
-                       "shared_lstm_g_sbi_qljl": "SharedLstmQljLast", "shared_lstm_g_sbi_qlj10": "SharedLstmQljTen"})
+                       "shared_lstm_g_sbi_qljl": "SharedLstmQljLast", "shared_lstm_g_sbi_qlj10": "SharedLstmQljTen",
+                       "shared_lstm_g_sbi_qlj96": "SharedLstmQljBig"})
 # Video-level classifiers under the same folds: the footage-cue floor (benchmarks/footage_cues.py) and
 # the motion statistics of the mesh, alone and fused late with the CNN-LSTM, and with the shipped
 # verdict (benchmarks/motion_cues.py --fuse). Report folder -> paper/results name.
@@ -969,6 +972,7 @@ def describe_run(config: dict) -> dict:
     seen = [SHORT_INPUT_WORDS.get(config.get("input"), config.get("input"))] if model == "CNN-LSTM" else []
     seen += [config["region"]] if config.get("region", "face") != "face" else []
     seen += [f"{config['clip_len']} frames"] if model == "CNN-LSTM" and config["clip_len"] != 16 else []
+    seen += [f"{config['input_size']} px"] if config.get("input_size") not in (None, 64) else []  # every other: 64 px
     model += f" ({', '.join(seen)})" if seen else ""
     if config.get("degrade") or config.get("match_sharpness"):  # issue 27's training that cannot read quality
         model += ", quality-invariant"
