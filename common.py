@@ -2127,8 +2127,8 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     # On a GPU a few backward kernels (the pooling layers') have no deterministic version, so two GPU
-    # runs of one seed can differ a little. PyTorch says so at every epoch (something resets Python's
-    # "once"); start_run says it once instead.
+    # runs of one seed can differ a little. PyTorch repeats it at every epoch (a warnings filter "once"
+    # would not stop that: each catch_warnings() block resets what was shown); start_run says it once.
     warnings.filterwarnings("ignore", message=".*does not have a deterministic implementation")
 
 
