@@ -7,8 +7,7 @@ Writes  --out (default runs/cnn_lstm): config.json (every setting), metrics.csv 
 A small 2D CNN encodes every face crop of a clip; an LSTM reads the sequence of encodings and
 says whether the clip is fake. By default the CNN sees the difference between each frame and the
 one before it, which makes temporal artefacts (flicker, jitter, stutter) visible to it; --input
-rgb gives it the plain frames, --input both the two stacked, --input flow the optical flow (how
-each pixel moved, without the texture that a difference carries along).
+rgb gives it the plain frames, --input both the two stacked.
 With --temporal mean the same CNN sees single frames and the clip score is the mean over frames:
 a frame-level baseline, blind to the order of frames, that shows what the temporal model adds.
 

@@ -1776,40 +1776,14 @@ def conv_block(conv: type, c_in: int, c_out: int, pool) -> nn.Sequential:
 
 def motion_input(x: torch.Tensor, input: str) -> torch.Tensor:
     """What a model sees of a clip [B, T, 3, H, W]: 'rgb' the frames; 'diff' each frame minus the
-    one before (the first gets zeros); 'both' the two stacked on the channels ([B, T, 6, H, W]);
-    'flow' the optical flow from the frame before ([B, T, 2, H, W], see optical_flow)."""
+    one before (the first gets zeros); 'both' the two stacked on the channels ([B, T, 6, H, W])."""
     if input == "rgb":
         return x
-    if input == "flow":
-        return optical_flow(x)
     diff = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)
     return diff if input == "diff" else torch.cat([x, diff], dim=2)
 
 
-INPUTS = ("rgb", "diff", "both", "flow")
-INPUT_CHANNELS = {"rgb": 3, "diff": 3, "both": 6, "flow": 2}
-
-
-def optical_flow(x: torch.Tensor) -> torch.Tensor:
-    """Dense optical flow between consecutive frames of clips [B, T, 3, H, W] in [-1, 1]: where
-    each pixel moved from the frame before, (dx, dy) in pixels of a 64-pixel side ([B, T, 2, H, W];
-    the first frame gets zeros). A frame difference mixes motion with texture: the same movement
-    gives a larger difference on a sharper face, so differences carry the footage's quality along.
-    Flow measures the movement itself, which is what a detector of facial dynamics should read.
-    Gunnar Farneback's method (OpenCV; about 1 ms a pair at 64 px on one core), with a window of a
-    seventh of the side and three pyramid levels, as befits mouths that move a few pixels a frame.
-    It is computed on the CPU, also for a model on a GPU: OpenCV has no tensors."""
-    b, t, _, h, w = x.shape
-    rgb = x.detach().float().cpu().permute(0, 1, 3, 4, 2).add(1).mul(127.5).clamp(0, 255)
-    gray = (rgb @ torch.tensor([0.299, 0.587, 0.114])).round().to(torch.uint8).numpy()  # ITU-R BT.601 luma
-    out = np.zeros((b, t, h, w, 2), np.float32)
-    window = max(5, round(w / 7)) | 1
-    for i in range(b):
-        for k in range(1, t):
-            out[i, k] = cv2.calcOpticalFlowFarneback(gray[i, k - 1], gray[i, k], None, pyr_scale=0.5, levels=3,
-                                                     winsize=window, iterations=3, poly_n=5, poly_sigma=1.1, flags=0)
-    flow = torch.from_numpy(out).permute(0, 1, 4, 2, 3).mul_(64 / w)
-    return flow.to(device=x.device, dtype=x.dtype)
+INPUTS = ("rgb", "diff", "both")
 
 # Channels last (the colours of a pixel side by side in memory) is the layout in which the CPU's
 # convolution library computes: a training step of the small CNN or the C3D takes about 0.6 of the
@@ -1968,8 +1942,7 @@ class CNNLSTM(nn.Module):
     """Encode each frame with a 2D CNN, then read the sequence of features with an LSTM or GRU.
 
     input: 'rgb' gives the CNN the frames; 'diff' the difference to the previous frame (motion);
-           'both' stacks the two (6 channels); 'flow' the optical flow from the frame before (2
-           channels: the movement without the texture). Differences make flicker, jitter and stutter obvious
+           'both' stacks the two (6 channels). Differences make flicker, jitter and stutter obvious
            to a 2D CNN that otherwise has to notice them by comparing features across time, and
            they drop what real and fake clips of one person share: identity, skin, background.
     temporal: 'lstm' | 'gru' | 'mean'. 'mean' averages the frame features: a frame-level
@@ -1987,7 +1960,7 @@ class CNNLSTM(nn.Module):
                 raise ValueError("the ImageNet encoder (lite0) sees photos: use --input rgb with --encoder lite0")
             self.encoder = PretrainedEncoder(feat_dim=hidden, pretrained=pretrained)
         else:
-            self.encoder = FrameEncoder(in_channels=INPUT_CHANNELS[input], width=width, feat_dim=hidden)
+            self.encoder = FrameEncoder(in_channels=6 if input == "both" else 3, width=width, feat_dim=hidden)
         if temporal in ("lstm", "gru"):
             rnn = nn.LSTM if temporal == "lstm" else nn.GRU
             self.rnn = rnn(input_size=hidden, hidden_size=hidden, num_layers=1, batch_first=True,
@@ -2042,7 +2015,7 @@ class C3D(nn.Module):
             )
         else:
             self.features = nn.Sequential(
-                conv_block(nn.Conv3d, INPUT_CHANNELS[input], width, (1, 2, 2)),
+                conv_block(nn.Conv3d, 6 if input == "both" else 3, width, (1, 2, 2)),
                 conv_block(nn.Conv3d, width, width * 2, (2, 2, 2)),
                 conv_block(nn.Conv3d, width * 2, width * 4, (2, 2, 2)),
                 conv_block(nn.Conv3d, width * 4, width * 4, (1, 2, 2)),
