@@ -29,6 +29,9 @@ Run (from the repository root, after the estimates of docs/real-footage.md):
     python benchmarks/ensemble.py runs/shared/report_lstm_g_sbi_qmj runs/shared/report_lstm_g_sbi_qlj \\
         --faces data/faces_shared --out runs/shared/report_ensemble \\
         --against ensemble_c3d=runs/shared/report_ensemble_c3d/predictions_video.csv
+    # one seed of each: what one trained model of each member scores (REPORT@seed_S)
+    python benchmarks/ensemble.py paper/results/logo_shared_lstm_g_sbi_qmj@seed_0 \
+        paper/results/logo_shared_lstm_g_sbi_qlj@seed_0 --faces data/faces_shared --out /tmp/verdict_seed0
 """
 
 import argparse
@@ -45,9 +48,23 @@ import common  # noqa: E402
 evaluate = importlib.import_module("05_evaluate")  # its quality check's limits and sharpness correlation
 
 
-def predictions(report: Path) -> tuple[str, Path]:
+def predictions(report: Path, out: Path) -> tuple[str, Path]:
     """(model name, its predictions file) of a pooled report of one model. A report copied into
-    paper/results holds predictions_video.csv: its model is then named by its seeds_<model>.csv."""
+    paper/results holds predictions_video.csv: its model is then named by its seeds_<model>.csv.
+    REPORT@seed_S is one seed of a report run with --seeds: that seed's P(fake) (its seeds_<model>.csv),
+    written to out/ as a predictions file, the member named <model>@seed_S."""
+    report, _, seed = str(report).partition("@")
+    report = Path(report)
+    if seed:
+        name = predictions(report, out)[0]
+        table = report / f"seeds_{name}.csv"
+        rows = [r for r in common.read_csv(table) if r["seed"] == seed] if table.is_file() else []
+        if not rows:
+            sys.exit(f"error: {report}@{seed}: no rows of {seed} in {table} (a report of --seeds holds seed_0, seed_1, ...)")
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"member_{name}@{seed}.csv"
+        common.write_csv(path, rows, list(rows[0]))
+        return f"{name}@{seed}", path
     files = sorted(report.glob("predictions_*.csv"))
     if len(files) != 1:
         sys.exit(f"error: {report} holds {len(files)} predictions_<model>.csv files; give the pooled report of one "
@@ -61,7 +78,8 @@ def predictions(report: Path) -> tuple[str, Path]:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("reports", nargs="+", type=Path, help="pooled reports of the models to average (two or more)")
+    p.add_argument("reports", nargs="+", type=Path,
+                   help="pooled reports of the models to average (two or more); REPORT@seed_S: one seed of a report")
     p.add_argument("--faces", type=Path, required=True, help="the faces folder of the tested videos (for sharpness)")
     p.add_argument("--out", type=Path, required=True, help="folder for the ensemble's figures")
     p.add_argument("--against", nargs="+", default=[], metavar="NAME=FILE",
@@ -73,9 +91,12 @@ def main():
     if len(args.reports) < 2:
         p.error("an ensemble needs two reports or more")
     for report in args.reports:
-        if not report.is_dir():
+        if not Path(str(report).partition("@")[0]).is_dir():
             sys.exit(f"error: {report} is not a report folder of benchmarks/leave_generator_out.py")
-    members = [predictions(r) for r in args.reports]
+    if len({str(r) for r in args.reports}) < len(args.reports):
+        sys.exit("error: a report is given twice: give each model's report once")
+    members = [predictions(r, args.out) for r in args.reports]
+    args.reports = [Path(str(r).partition("@")[0]) for r in args.reports]  # the folders, for their other files
     if len({name for name, _ in members}) < len(members):
         sys.exit(f"error: two reports name the same model ({', '.join(name for name, _ in members)}): give each "
                  "model's report once")
@@ -119,8 +140,8 @@ def main():
     family = np.array([common.family_of(rows[i]["method"]) if rows[i]["label"] == "1" else "" for i in ids])
     subsets = {fam: (family == fam) | (y == 0) for fam in sorted(set(family) - {""})}  # a family's fakes, every real
     # The same-person subset, as 05 cuts it, where a report's seeds_<model>.csv says who each video shows.
-    groups = {r["video_id"]: r["group"] for rep, (name, _) in zip(args.reports, members)
-              if (rep / f"seeds_{name}.csv").is_file() for r in common.read_csv(rep / f"seeds_{name}.csv")}
+    seed_tables = [rep / f"seeds_{name.partition('@')[0]}.csv" for rep, (name, _) in zip(args.reports, members)]
+    groups = {r["video_id"]: r["group"] for table in seed_tables if table.is_file() for r in common.read_csv(table)}
     if all(i in groups for i in ids):
         paired = common.paired_groups([{"group": groups[i], "label": rows[i]["label"]} for i in ids])
         subsets["same person (paired)"] = np.array([groups[i] in paired for i in ids])
@@ -133,8 +154,9 @@ def main():
 
     # The quality check: each member's shifts averaged (exact), the correlation anew.
     quality = []
-    checks = [{r["check"]: r for r in common.read_csv(rep / "quality.csv")} if (rep / "quality.csv").is_file() else {}
-              for rep in args.reports]
+    # (A report's quality.csv is of its seed-averaged scores: not of one seed's, so not for REPORT@seed_S.)
+    checks = [{r["check"]: r for r in common.read_csv(rep / "quality.csv")}
+              if (rep / "quality.csv").is_file() and "@" not in name else {} for rep, (name, _) in zip(args.reports, members)]
     for check in sorted(set.intersection(*(set(c) for c in checks)) if all(checks) else set()):
         if check.startswith("spearman"):
             continue
@@ -142,7 +164,7 @@ def main():
         quality.append({"check": check, "shift": round(shift, 4), "limit": evaluate.QUALITY_LIMITS["shift"],
                         "passed": abs(shift) <= evaluate.QUALITY_LIMITS["shift"]})
     if not all(checks):
-        print("  (no quality check: a report has no quality.csv; run the estimate with --quality-check)")
+        print("  (no quality check: a member has no quality.csv of its own scores; run its estimate with --quality-check)")
     missing = [i for i in ids if not (args.faces / f"{i}.npy").is_file()]
     if missing:
         sys.exit(f"error: {len(missing)} tested videos have no face array in {args.faces} (e.g. {missing[0]}): "
@@ -164,8 +186,8 @@ def main():
     common.write_csv(args.out / "quality.csv", quality, list(quality[0]))
     # Each seed's ensemble too (the members' P(fake) of that seed averaged), where every member has
     # the same seeds: what benchmarks/motion_cues.py --fuse reads to fuse the verdict late, fold by fold.
-    files = [rep / f"seeds_{name}.csv" for rep, (name, _) in zip(args.reports, members)]
-    tables = [common.read_csv(f) for f in files] if all(f.is_file() for f in files) else []
+    whole = all("@" not in name for name, _ in members)  # not with one seed of a report
+    tables = [common.read_csv(f) for f in seed_tables] if whole and all(f.is_file() for f in seed_tables) else []
     per_seed = [{(r["seed"], r["video_id"]): r for r in t} for t in tables if t and {"seed", "prob"} <= set(t[0])]
     if per_seed and len(per_seed) == len(members) and all(set(s) == set(per_seed[0]) for s in per_seed):
         common.write_csv(args.out / "seeds_ensemble.csv",

@@ -280,7 +280,18 @@ def test_the_ensemble_of_committed_reports_names_its_members_and_averages_each_s
         assert float(r["prob"]) == pytest.approx((per_seed["m1"][key] + per_seed["m2"][key]) / 2, abs=1e-5)
     refused = run_script("benchmarks/ensemble.py", "m1", "m1", "--faces", "faces", "--out", "ens2", cwd=tmp_path,
                          check=False)
-    assert refused.returncode != 0 and "same model" in refused.stderr and not (tmp_path / "ens2").exists()
+    assert refused.returncode != 0 and "twice" in refused.stderr and not (tmp_path / "ens2").exists()
+    # One seed of each (REPORT@seed_S): what one trained model of each member would have said.
+    out = run_script("benchmarks/ensemble.py", "m1@seed_1", "m2@seed_1", "--faces", "faces", "--out", "one",
+                     cwd=tmp_path).stdout
+    assert "ensemble of m1@seed_1, m2@seed_1" in out and not (tmp_path / "one" / "seeds_ensemble.csv").exists()
+    for r in common.read_csv(tmp_path / "one" / "predictions_video.csv"):
+        key = ("seed_1", r["video_id"])
+        assert float(r["prob"]) == pytest.approx((per_seed["m1"][key] + per_seed["m2"][key]) / 2, abs=1e-5)
+    assert "same person (paired)" in {r["what"] for r in common.read_csv(tmp_path / "one" / "ensemble.csv")}
+    refused = run_script("benchmarks/ensemble.py", "m1@seed_7", "m2", "--faces", "faces", "--out", "ens3",
+                         cwd=tmp_path, check=False)
+    assert refused.returncode != 0 and "no rows of seed_7" in refused.stderr and not (tmp_path / "ens3").exists()
 
 
 def test_leave_generator_out_shares_its_folds_between_processes(tmp_path):
