@@ -37,6 +37,7 @@ Run (from the repository root, after the estimates of docs/real-footage.md):
 import argparse
 import importlib
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ def predictions(report: Path, out: Path) -> tuple[str, Path]:
     """(model name, its predictions file) of a pooled report of one model. A report copied into
     paper/results holds predictions_video.csv: its model is then named by its seeds_<model>.csv.
     REPORT@seed_S is one seed of a report run with --seeds: that seed's P(fake) (its seeds_<model>.csv),
-    written to out/ as a predictions file, the member named <model>@seed_S."""
+    written as a predictions file into `out` (a scratch folder), the member named <model>@seed_S."""
     report, _, seed = str(report).partition("@")
     report = Path(report)
     if seed:
@@ -61,7 +62,6 @@ def predictions(report: Path, out: Path) -> tuple[str, Path]:
         rows = [r for r in common.read_csv(table) if r["seed"] == seed] if table.is_file() else []
         if not rows:
             sys.exit(f"error: {report}@{seed}: no rows of {seed} in {table} (a report of --seeds holds seed_0, seed_1, ...)")
-        out.mkdir(parents=True, exist_ok=True)
         path = out / f"member_{name}@{seed}.csv"
         common.write_csv(path, rows, list(rows[0]))
         return f"{name}@{seed}", path
@@ -95,7 +95,8 @@ def main():
             sys.exit(f"error: {report} is not a report folder of benchmarks/leave_generator_out.py")
     if len({str(r) for r in args.reports}) < len(args.reports):
         sys.exit("error: a report is given twice: give each model's report once")
-    members = [predictions(r, args.out) for r in args.reports]
+    scratch = tempfile.TemporaryDirectory()  # one seed's scores, as a file; removed when the script ends
+    members = [predictions(r, Path(scratch.name)) for r in args.reports]
     args.reports = [Path(str(r).partition("@")[0]) for r in args.reports]  # the folders, for their other files
     if len({name for name, _ in members}) < len(members):
         sys.exit(f"error: two reports name the same model ({', '.join(name for name, _ in members)}): give each "
