@@ -17,7 +17,7 @@ Reads   the pooled reports of benchmarks/leave_generator_out.py (runs/shared/rep
         and, when it was run with --quality-check, quality.csv), and the faces
         folder of the tested videos (--faces, for the sharpness of their crops)
 Writes  --out DIR: predictions_video.csv (every video's ensemble P(fake), and each member's),
-        ensemble.csv (AUC with interval, per family, the paired differences), quality.csv and,
+        ensemble.csv (AUC with interval, per family, the paired differences, and each seed's), quality.csv and,
         where every member's report has the same seeds, seeds_ensemble.csv (each seed's ensemble,
         for benchmarks/motion_cues.py --fuse)
 Prints  the same
@@ -183,20 +183,29 @@ def main():
                        "prob": round(float(e), 6), **{n: round(float(s[k]), 6) for n, s in scores.items()}}
                       for k, (i, e) in enumerate(zip(ids, ensemble))],
                      ["video_id", "label", "method", "prob", *scores])
-    common.write_csv(args.out / "ensemble.csv", results, list(results[0]))
     common.write_csv(args.out / "quality.csv", quality, list(quality[0]))
     # Each seed's ensemble too (the members' P(fake) of that seed averaged), where every member has
-    # the same seeds: what benchmarks/motion_cues.py --fuse reads to fuse the verdict late, fold by fold.
+    # the same seeds: what benchmarks/motion_cues.py --fuse reads to fuse the verdict late, fold by fold,
+    # and what one trained model of each member scores (the shipped verdict is one seed of each), as
+    # rows 'seed_S' of ensemble.csv: the ensemble above averages every seed, which is more models.
     whole = all("@" not in name for name, _ in members)  # not with one seed of a report
     tables = [common.read_csv(f) for f in seed_tables] if whole and all(f.is_file() for f in seed_tables) else []
     per_seed = [{(r["seed"], r["video_id"]): r for r in t} for t in tables if t and {"seed", "prob"} <= set(t[0])]
     if per_seed and len(per_seed) == len(members) and all(set(s) == set(per_seed[0]) for s in per_seed):
-        common.write_csv(args.out / "seeds_ensemble.csv",
-                         [{**{k: r[k] for k in ("seed", "video_id", "label", "method", "group")},
-                           "prob": round(float(np.mean([float(s[key]["prob"]) for s in per_seed])), 6)}
-                          for key, r in sorted(per_seed[0].items())],
-                         ["seed", "video_id", "label", "method", "group", "prob"])
+        seed_rows = [{**{k: r[k] for k in ("seed", "video_id", "label", "method", "group")},
+                      "prob": round(float(np.mean([float(s[key]["prob"]) for s in per_seed])), 6)}
+                     for key, r in sorted(per_seed[0].items())]
+        common.write_csv(args.out / "seeds_ensemble.csv", seed_rows, list(seed_rows[0]))
+        for seed in sorted({r["seed"] for r in seed_rows}):
+            mine = [r for r in seed_rows if r["seed"] == seed]
+            y_s, p_s = np.array([int(r["label"]) for r in mine]), np.array([r["prob"] for r in mine])
+            s_auc = common.rank_auc(y_s, p_s)
+            s_low, s_high = common.bootstrap_ci(y_s, p_s, common.rank_auc, args.bootstrap, args.seed)
+            results.append({"what": seed, "videos": len(mine), "fakes": int(y_s.sum()), "auc": round(s_auc, 4),
+                            "low": round(s_low, 4), "high": round(s_high, 4)})
+            print(f"  {seed}: one model of each member, video AUC {s_auc:.3f} [{s_low:.3f}, {s_high:.3f}]")
         print(f"wrote {args.out}/seeds_ensemble.csv (each seed's ensemble)")
+    common.write_csv(args.out / "ensemble.csv", results, list(results[0]))
     print(f"wrote {args.out}/predictions_video.csv, ensemble.csv, quality.csv")
 
 

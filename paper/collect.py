@@ -867,7 +867,13 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
         ensemble = results_dir / name
         if not (ensemble / "ensemble.csv").is_file():
             continue
-        for row in read_csv(ensemble / "ensemble.csv"):  # rows: the ensemble, 'ensemble - MEMBER', each family
+        seeds = [float(r["auc"]) for r in read_csv(ensemble / "ensemble.csv") if r["what"].startswith("seed_")]
+        if seeds:  # one model of each member, as the verdict ships: \SharedEnsembleSeedMean, ...SeedSd
+            put(macro_name(name) + "SeedMean", f"{np.mean(seeds):.2f}")
+            put(macro_name(name) + "SeedSd", f"{np.std(seeds, ddof=1):.2f}" if len(seeds) > 1 else "--")
+        for row in read_csv(ensemble / "ensemble.csv"):  # rows: the ensemble, 'ensemble - MEMBER', each family, each seed
+            if row["what"].startswith("seed_"):
+                continue
             difference = " - " in row["what"]
             if row["what"] == "ensemble":
                 what = ""
@@ -1046,15 +1052,17 @@ def transfer_rows(results_dir: Path = RESULTS) -> list[dict]:
 
 
 def ensemble_row(key: str, words: str, folder: Path) -> dict:
-    """A transfer-table row of an ensemble.py report: its AUC and families, its quality check; no
-    seeds of its own (its members' scores are seed-averaged already) and no paired subset."""
+    """A transfer-table row of an ensemble.py report: its AUC and families, its quality check, and
+    its seeds (rows 'seed_S': one model of each member, as the verdict ships) where it has them."""
     scores = {r["what"]: r for r in read_csv(folder / "ensemble.csv")}
+    seeds = [float(r["auc"]) for what, r in scores.items() if what.startswith("seed_")]
     quality = {r["check"]: r["shift"] for r in read_csv(folder / "quality.csv")}
     whole = scores["ensemble"]
     row = {"key": key, "model": words, "encoder": "", "learns from": "genuine fakes too", "pseudo-fakes": "self-blended",
            "fakes made": "", "masks": "", "frames": "", "real videos": "all", "tested": TESTED["shared_"],
            "videos": whole["videos"], "auc": whole["auc"], "auc_low": whole["low"], "auc_high": whole["high"],
-           "seeds": "", "auc_seed_mean": "", "auc_seed_sd": "", "val_auc": "",
+           "seeds": len(seeds) or "", "auc_seed_mean": round(float(np.mean(seeds)), 4) if seeds else "",
+           "auc_seed_sd": round(float(np.std(seeds, ddof=1)), 4) if len(seeds) > 1 else "", "val_auc": "",
            "spearman_sharpness": next((v for c, v in quality.items() if c.startswith("spearman")), ""),
            "quality shifts": " / ".join(f"{float(quality[c]):+.2f}" for c in ("blur:1.5", "resize:0.5", "jpeg:30")
                                         if c in quality)}

@@ -278,6 +278,11 @@ def test_the_ensemble_of_committed_reports_names_its_members_and_averages_each_s
     for r in seeds:
         key = (r["seed"], r["video_id"])
         assert float(r["prob"]) == pytest.approx((per_seed["m1"][key] + per_seed["m2"][key]) / 2, abs=1e-5)
+    # and each seed's ensemble's AUC (one model of each member, as the verdict ships) in ensemble.csv
+    rows = {r["what"]: r for r in common.read_csv(tmp_path / "ens" / "ensemble.csv")}
+    for s in ("seed_0", "seed_1"):
+        one = [(per_seed["m1"][(s, v)] + per_seed["m2"][(s, v)]) / 2 for v in videos]
+        assert float(rows[s]["auc"]) == pytest.approx(common.rank_auc(np.array(labels), np.array(one)), abs=1e-4)
     refused = run_script("benchmarks/ensemble.py", "m1", "m1", "--faces", "faces", "--out", "ens2", cwd=tmp_path,
                          check=False)
     assert refused.returncode != 0 and "twice" in refused.stderr and not (tmp_path / "ens2").exists()
