@@ -887,6 +887,29 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
             check = QUALITY_MACROS.get(row["check"], "Spearman" if row["check"].startswith("spearman") else None)
             if check:
                 put(macro_name(name) + ("" if check == "Spearman" else "Quality") + check, f"{float(row['shift']):+.2f}")
+    # One training run's own chance: the verdict's members retrained on seed 0's folds with other initial
+    # weights (paper/results/shared_inits/README.md): \InitsVerdictIOneAuc, \InitsVerdictIZeroOneTwoMinusOneIZeroAuc, ...
+    digits = str.maketrans({"0": "Zero", "1": "One", "2": "Two"})
+    for folder in sorted((results_dir / "shared_inits").glob("*/ensemble.csv")):
+        base = "Inits" + macro_name(folder.parent.name.translate(digits))
+        for row in read_csv(folder):
+            if row["what"] == "ensemble":
+                what = ""
+            elif row["what"].startswith("ensemble - "):
+                what = "Minus" + macro_name(row["what"].split(" - ")[1].split("@")[0].translate(digits))
+            else:
+                continue
+            for suffix, key in (("", "auc"), ("Low", "low"), ("High", "high")):
+                put(base + what + "Auc" + suffix, f"{float(row[key]):{'+' if what else ''}.2f}")
+    for folder in sorted((results_dir / "shared_inits").glob("*/results.csv")):  # each retrained run: \InitsLstmGSbiQmjIOneAuc
+        video = next(r for r in read_csv(folder) if r["level"] == "video")
+        put("Inits" + macro_name(folder.parent.name.translate(digits)) + "Auc", f"{float(video['auc']):.2f}")
+    first_draw = results_dir / "shared_inits" / "verdict_i0" / "predictions_video.csv"  # its members: seed 0's own runs
+    if first_draw.is_file():
+        rows = read_csv(first_draw)
+        for member in (c for c in rows[0] if c.endswith("@seed_0")):  # \InitsLstmGSbiQmjIZeroAuc
+            auc = common.rank_auc(np.array([int(r["label"]) for r in rows]), np.array([float(r[member]) for r in rows]))
+            put("Inits" + macro_name(member.split("@")[0]) + "IZeroAuc", f"{auc:.2f}")
     for first, second in PAIRED:  # e.g. \DiffLstmGBaseG: +0.09, ...Low, ...High (paired bootstrap)
         files = [results_dir / f"logo_{k}" / "predictions_video.csv" for k in (first, second)]
         if all(f.is_file() for f in files):
