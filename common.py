@@ -1559,7 +1559,7 @@ def pair_collate(batch: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.
 # its fake shrunk alike to the model's input (clip_to_tensor), as SBI blends at full resolution
 # and then resizes. Its seams and blurs are then a pixel or two wide, as a generator's are.
 
-PSEUDO_FAKES = ("selfblend", "mouthblend")
+PSEUDO_FAKES = ("selfblend",)
 
 
 def face_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float, float]:
@@ -1593,8 +1593,6 @@ def region_mask(points: np.ndarray, size: int, shape: dict, mesh: np.ndarray | N
         return mesh_mask(mesh, points, size, shape)
     eyes, mouth, d_eye, d_em, roll = face_frame(points)
     centre, axes = (eyes + mouth) / 2 + [0, 0.2 * d_em], (1.0 * d_eye, 1.15 * d_em)
-    if shape.get("lower"):  # mouthblend: the mouth, chin and cheeks below the nose
-        centre, axes = mouth + [0, 0.2 * d_em], (0.85 * d_eye, 0.7 * d_em)
     angle = np.radians(roll) + np.linspace(0, 2 * np.pi, 12, endpoint=False)
     ellipse = np.stack([axes[0] * shape["sx"] * np.cos(angle), axes[1] * shape["sy"] * np.sin(angle)], axis=1)
     c, s = np.cos(np.radians(roll)), np.sin(np.radians(roll))
@@ -1615,11 +1613,9 @@ def mesh_mask(mesh: np.ndarray, points: np.ndarray, size: int, shape: dict) -> n
     """
     mask = np.zeros((size, size), np.float32)
     pts = mesh
-    across = unit(points[1] - points[0])
-    down = np.array([-across[1], across[0]])  # the face's own up-down axis
-    if shape.get("lower"):  # mouthblend: what lies below the nose tip (mouth, chin, lower cheeks), as lip-sync redraws
-        pts = mesh[mesh @ down >= mesh[MESH_POINTS["nose_tip"]] @ down]
-    elif not shape["forehead"]:  # keep what lies below the brows
+    if not shape["forehead"]:  # keep what lies below the brows, along the face's own up-down axis
+        across = unit(points[1] - points[0])
+        down = np.array([-across[1], across[0]])
         pts = mesh[mesh @ down >= (mesh[MESH_BROWS] @ down).mean()]
     cv2.fillConvexPoly(mask, np.round(cv2.convexHull(pts.astype(np.float32)) * 16).astype(np.int32),
                        1.0, cv2.LINE_AA, shift=4)
@@ -1683,15 +1679,13 @@ def resharpen(image: np.ndarray, change: tuple[str, float, float]) -> np.ndarray
 
 
 def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Generator,
-                   mesh: np.ndarray | None = None, lower: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                   mesh: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A changed copy of each frame blended into its face (SBI, with settings held, drifting or
     jittering over the clip): (fake frames uint8 [T, S, S, 3], mask float32 [T, S, S]).
 
     frames: the real clip, at the face's own resolution; points: its five points per frame, in
     pixels [T, 5, 2]; mesh: the clip's face mesh in pixels [T, 468, 2], for masks that follow the
-    face (None: ellipses from the five points); lower: the 'mouthblend' family, the same blend through
-    a mask of the face below the nose tip only, as lip-sync generators redraw the lower face and paste
-    it back: its seam runs across the cheeks and above the lip, where the mouth and lips crops see it."""
+    face (None: ellipses from the five points)."""
     t, size = len(frames), frames.shape[1]
 
     def settings():  # SBI's ranges: colour +-20, brightness/contrast +-10%, scale 0.95-1.05, shift 3%/1.5%
@@ -1704,7 +1698,6 @@ def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Genera
     last = settings() if variant == "drift" else first
     wiggle = np.array([6, 6, 6, 0.03, 0.01, 0.01 * size, 0.005 * size, 0.15])  # per-frame spread of 'jitter'
     shape, change = mask_shape(rng), sharpness_change(rng, face_frame(points[0])[2])
-    shape["lower"] = lower  # no draw: selfblend's fakes stay what they were
     out, masks = np.empty_like(frames), np.zeros((t, size, size), np.float32)
     for k in range(t):
         w = k / max(1, t - 1)
@@ -1724,10 +1717,9 @@ def fake_selfblend(frames: np.ndarray, points: np.ndarray, rng: np.random.Genera
 
 def make_pseudo_fake(method: str, frames: np.ndarray, points: np.ndarray, rng: np.random.Generator,
                      mesh: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A pseudo-fake of one real clip by the named family (PSEUDO_FAKES): see fake_selfblend
-    ('mouthblend' is selfblend through a mask of the lower face)."""
-    if method in ("selfblend", "mouthblend"):
-        return fake_selfblend(frames, points, rng, mesh, lower=method == "mouthblend")
+    """A pseudo-fake of one real clip by the named family (PSEUDO_FAKES): see fake_selfblend."""
+    if method == "selfblend":
+        return fake_selfblend(frames, points, rng, mesh)
     raise ValueError(f"unknown pseudo-fake {method!r}; choose from {', '.join(PSEUDO_FAKES)}")
 
 

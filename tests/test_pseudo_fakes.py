@@ -44,18 +44,6 @@ def test_a_pseudo_fake_changes_only_its_region_keeps_the_shape_and_follows_its_s
     assert any(not np.array_equal(fake, o) for o in other)
 
 
-def test_mouthblend_blends_the_lower_face_only():
-    """The lip-sync-like family: the seam runs below the eyes, the mouth is inside the mask."""
-    frames, points = talking_clip(0)
-    for seed in range(4):
-        fake, mask = common.make_pseudo_fake("mouthblend", frames, points, np.random.default_rng(seed))
-        eyes_y, mouth_y = points[:, :2, 1].mean(), points[:, 3:, 1].mean()
-        assert mask[:, : int(eyes_y) + 2].max() < 0.01  # the eyes and everything above stay real
-        assert mask[:, int(mouth_y)].max() > 0.3  # the mouth is blended (at a strength of 0.5 or more)
-        whole, _ = common.make_pseudo_fake("selfblend", frames, points, np.random.default_rng(seed))
-        assert (fake != whole).any()
-
-
 def test_the_face_mask_covers_the_face_and_not_the_border():
     _, points = talking_clip(0)
     face = common.region_mask(points[0], 64, common.mask_shape(np.random.default_rng(0)))
