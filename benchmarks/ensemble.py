@@ -30,7 +30,7 @@ Run (from the repository root, after the estimates of docs/real-footage.md):
         --faces data/faces_shared --out runs/shared/report_ensemble \\
         --against ensemble_c3d=runs/shared/report_ensemble_c3d/predictions_video.csv
     # one seed of each: what one trained model of each member scores (REPORT@seed_S)
-    python benchmarks/ensemble.py paper/results/logo_shared_lstm_g_sbi_qmj@seed_0 \
+    python benchmarks/ensemble.py paper/results/logo_shared_lstm_g_sbi_qmj@seed_0 \\
         paper/results/logo_shared_lstm_g_sbi_qlj@seed_0 --faces data/faces_shared --out /tmp/verdict_seed0
 """
 
