@@ -766,6 +766,28 @@ ENSEMBLES = {"shared_ensemble": "verdict (shipped): CNN-LSTMs, mouth band + lips
              "shared_ensemble_lstm_c3d": "verdict before: CNN-LSTM mouth band + C3D"}
 
 
+# Digits spelled out where a name tells runs apart by them (lstm_g_sbi_qmj_i1, _i2): macro names hold letters only.
+DIGITS = str.maketrans({"0": "Zero", "1": "One", "2": "Two"})
+
+
+def ensemble_macros(put, base: str, table: Path, families: bool = True) -> None:
+    """The macros of an ensemble.py report's ensemble.csv: \\<base>Auc (the ensemble), ...Minus<Member>Auc
+    (the paired differences; a member REPORT@seed_S by its model's name) and, with families,
+    ...Family<Family>Auc, each with ...Low and ...High. Its rows 'seed_S' are the caller's to use."""
+    for row in read_csv(table):
+        difference = row["what"].startswith("ensemble - ")
+        if row["what"] == "ensemble":
+            what = ""
+        elif difference:
+            what = "Minus" + macro_name(row["what"].split(" - ")[1].split("@")[0].translate(DIGITS))
+        elif families and not row["what"].startswith("seed_"):
+            what = "Family" + macro_name(row["what"].replace(" ", "_"))
+        else:
+            continue
+        for suffix, key in (("", "auc"), ("Low", "low"), ("High", "high")):
+            put(base + what + "Auc" + suffix, f"{float(row[key]):{'+' if difference else ''}.2f}")
+
+
 def numbers_tex(results_dir: Path = RESULTS) -> str:
     """numbers.tex: \\newcommand per quoted number, from the committed files of paper/results."""
     lines = ["% Written by paper/collect.py from paper/results/ (results.csv, by_method.csv, configs/, counts.csv): "
@@ -872,39 +894,18 @@ def numbers_tex(results_dir: Path = RESULTS) -> str:
         if seeds:  # one model of each member, as the verdict ships: \SharedEnsembleSeedMean, ...SeedSd
             put(macro_name(name) + "SeedMean", f"{np.mean(seeds):.2f}")
             put(macro_name(name) + "SeedSd", f"{np.std(seeds, ddof=1):.2f}" if len(seeds) > 1 else "--")
-        for row in read_csv(ensemble / "ensemble.csv"):  # rows: the ensemble, 'ensemble - MEMBER', each family, each seed
-            if row["what"].startswith("seed_"):
-                continue
-            difference = " - " in row["what"]
-            if row["what"] == "ensemble":
-                what = ""
-            elif difference:
-                what = "Minus" + macro_name(row["what"].split(" - ")[1])
-            else:
-                what = "Family" + macro_name(row["what"].replace(" ", "_"))
-            for suffix, key in (("", "auc"), ("Low", "low"), ("High", "high")):
-                put(macro_name(name) + what + "Auc" + suffix, f"{float(row[key]):{'+' if difference else ''}.2f}")
+        ensemble_macros(put, macro_name(name), ensemble / "ensemble.csv")
         for row in read_csv(ensemble / "quality.csv"):
             check = QUALITY_MACROS.get(row["check"], "Spearman" if row["check"].startswith("spearman") else None)
             if check:
                 put(macro_name(name) + ("" if check == "Spearman" else "Quality") + check, f"{float(row['shift']):+.2f}")
     # One training run's own chance: the verdict's members retrained on seed 0's folds with other initial
     # weights (paper/results/shared_inits/README.md): \InitsVerdictIOneAuc, \InitsVerdictIZeroOneTwoMinusOneIZeroAuc, ...
-    digits = str.maketrans({"0": "Zero", "1": "One", "2": "Two"})
     for folder in sorted((results_dir / "shared_inits").glob("*/ensemble.csv")):
-        base = "Inits" + macro_name(folder.parent.name.translate(digits))
-        for row in read_csv(folder):
-            if row["what"] == "ensemble":
-                what = ""
-            elif row["what"].startswith("ensemble - "):
-                what = "Minus" + macro_name(row["what"].split(" - ")[1].split("@")[0].translate(digits))
-            else:
-                continue
-            for suffix, key in (("", "auc"), ("Low", "low"), ("High", "high")):
-                put(base + what + "Auc" + suffix, f"{float(row[key]):{'+' if what else ''}.2f}")
+        ensemble_macros(put, "Inits" + macro_name(folder.parent.name.translate(DIGITS)), folder, families=False)
     for folder in sorted((results_dir / "shared_inits").glob("*/results.csv")):  # each retrained run: \InitsLstmGSbiQmjIOneAuc
         video = next(r for r in read_csv(folder) if r["level"] == "video")
-        put("Inits" + macro_name(folder.parent.name.translate(digits)) + "Auc", f"{float(video['auc']):.2f}")
+        put("Inits" + macro_name(folder.parent.name.translate(DIGITS)) + "Auc", f"{float(video['auc']):.2f}")
     first_draw = results_dir / "shared_inits" / "verdict_i0" / "predictions_video.csv"  # its members: seed 0's own runs
     if first_draw.is_file():
         rows = read_csv(first_draw)
