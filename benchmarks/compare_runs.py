@@ -55,7 +55,8 @@ def main():
     args = p.parse_args()
     for path in (args.first, args.second):
         if not path.is_file():
-            sys.exit(f"error: {path} not found: give a predictions_<model>.csv that 05_evaluate.py wrote")
+            sys.exit(f"error: {path} not found: give a predictions_<model>.csv that 05_evaluate.py wrote, "
+                     "or a committed report's predictions_video.csv (paper/results/logo_NAME/)")
     # A file of several models (a report's predictions_video.csv) is cut to the one asked for, in a
     # scratch copy: otherwise each video's row would be whichever model came last.
     with tempfile.TemporaryDirectory() as scratch:
