@@ -169,12 +169,14 @@ SHARED_TRANSFER = {f"{folder}_{name}": (f"runs/{folder}/report_{name}", f"runs/{
 # lstm_r_sbi_qlj), keeping its last epoch rather than its best validation epoch (--keep last, qljl), and
 # training twice as long (--epochs 10, qlj10), at 96 px, from faces extracted at 192 (qlj96), with half its
 # pseudo-fakes blended through a mask of the lower face only (--pseudo-fakes selfblend,mouthblend, sbmb_qlj),
-# and with twice the channels in its CNN (--width 32, qljw32).
+# with twice the channels in its CNN (--width 32, qljw32), and with degradations and JPEG drawn for 40% of
+# the training clips instead of 80% (--degrade 0.4 --compress 0.4, qljd4).
 SHARED_TRANSFER.update({f"shared_{name}": (f"runs/shared/report_{name}", f"runs/shared/seed_*/fold_*/{name}", "all")
                         for name in ("lstm_g_sbi_q", "lstm_g_sbi_qm", "lstm_g_sbi_qmj", "c3d_g_sbi_qmj",
                                      "lstm_g_sbi_qlj", "lstm_g_sbi_qlj32", "lstm_g_sbi_qljb", "lstm_g_sbi_qej",
                                      "lstm_g_qlj", "lstm_r_sbi_qlj", "lstm_g_sbi_qljl", "lstm_g_sbi_qlj10",
-                                     "lstm_g_sbi_qlj96", "lstm_g_sbmb_qlj", "lstm_g_sbi_qljw32")})
+                                     "lstm_g_sbi_qlj96", "lstm_g_sbmb_qlj", "lstm_g_sbi_qljw32",
+                                     "lstm_g_sbi_qljd4")})
 PAIRED += [("shared_lstm_g_sbi_q", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi_q"),
            ("shared_lstm_g_sbi_q", "shared_base_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi_qm", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm", "shared_c3d_g_sbi"),
@@ -185,7 +187,7 @@ PAIRED += [("shared_lstm_g_sbi_q", "shared_lstm_g_sbi"), ("shared_lstm_g_sbi_qm"
            ("shared_lstm_r_sbi_qlj", "shared_lstm_g_sbi_qlj"), ("shared_lstm_r_sbi_qlj", "shared_lstm_g_qlj"),
            ("shared_lstm_g_sbi_qljl", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qlj10", "shared_lstm_g_sbi_qlj"),
            ("shared_lstm_g_sbi_qlj96", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbmb_qlj", "shared_lstm_g_sbi_qlj"),
-           ("shared_lstm_g_sbi_qljw32", "shared_lstm_g_sbi_qlj")]
+           ("shared_lstm_g_sbi_qljw32", "shared_lstm_g_sbi_qlj"), ("shared_lstm_g_sbi_qljd4", "shared_lstm_g_sbi_qlj")]
 PAIRED += [("shared_lstm_g_sbi", "shared_base_g_sbi"), ("shared_c3d_g_sbi", "shared_base_g_sbi"),
            ("shared_lstm_g_sbi", "shared_c3d_g_sbi")]
 TRANSFER.update(SHARED_TRANSFER)
@@ -199,7 +201,7 @@ TRANSFER_NAMES.update({"shared_lstm_g_sbi": "SharedLstm", "shared_c3d_g_sbi": "S
                        "shared_lstm_g_qlj": "SharedLstmGenQlj", "shared_lstm_r_sbi_qlj": "SharedLstmRealQlj",
                        "shared_lstm_g_sbi_qljl": "SharedLstmQljLast", "shared_lstm_g_sbi_qlj10": "SharedLstmQljTen",
                        "shared_lstm_g_sbi_qlj96": "SharedLstmQljBig", "shared_lstm_g_sbmb_qlj": "SharedLstmQljMouthblend",
-                       "shared_lstm_g_sbi_qljw32": "SharedLstmQljWide"})
+                       "shared_lstm_g_sbi_qljw32": "SharedLstmQljWide", "shared_lstm_g_sbi_qljd4": "SharedLstmQljLight"})
 # Video-level classifiers under the same folds: the footage-cue floor (benchmarks/footage_cues.py) and
 # the motion statistics of the mesh, alone and fused late with the CNN-LSTM, and with the shipped
 # verdict (benchmarks/motion_cues.py --fuse). Report folder -> paper/results name.
@@ -1012,6 +1014,9 @@ def describe_run(config: dict) -> dict:
         model += ", quality-invariant"
     if config.get("compress"):
         model += " + JPEG"
+    if config.get("degrade") and config["degrade"] != 0.8:
+        # issue 27's tries degrade (and compress) 80% of the training clips; one does so on fewer
+        model += f", on {config['degrade']:.0%} of clips"
     if config.get("degrade") and config.get("epochs", 5) != 5:  # issue 27's tries train 5 epochs; one trains longer
         model += f", {config['epochs']} epochs"
     if config.get("width", 16) != 16 and model.startswith("CNN-LSTM"):
